@@ -1,0 +1,1 @@
+"""RQ job functions. Each takes ids, reloads fresh state, and is safe to run twice."""

@@ -1,0 +1,48 @@
+"""Brand forms."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import URL, Length, Optional, Regexp, ValidationError
+
+from studio.forms import name_field
+
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    """Return IANA zone names for a select box."""
+    return [
+        (z, z.replace("_", " ")) for z in sorted(available_timezones()) if "/" in z or z == "UTC"
+    ]
+
+
+class BrandForm(FlaskForm):
+    name = name_field("Brand name", "a brand name")
+    timezone = SelectField("Time zone", default="UTC", validate_choice=False)
+    website = StringField(
+        "Website",
+        validators=[
+            Optional(),
+            Length(max=255, message="Keep the address under 255 characters."),
+            URL(require_tld=True, message="Enter a full address, like https://example.com."),
+        ],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+    colour = StringField(
+        "Brand colour",
+        default="#4f46e5",
+        validators=[Regexp(HEX_COLOUR, message="Enter a hex colour like #1a2b3c.")],
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = timezone_choices()
+
+    def validate_timezone(self, field: SelectField) -> None:
+        if field.data not in available_timezones():
+            raise ValidationError("Choose a time zone from the list.")

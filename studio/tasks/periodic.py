@@ -1,0 +1,19 @@
+"""Periodic jobs the scheduler process enqueues; areas add theirs here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    func: str  # dotted path, so the scheduler imports no job code at start-up
+    queue: str
+    interval: int | None = None  # seconds
+    cron: str | None = None
+    timeout: int = 600
+
+
+PERIODIC_JOBS: list[PeriodicJob] = [
+    PeriodicJob("jobs.maintenance.prune_exports", "default", cron="17 3 * * *"),
+]

@@ -1,0 +1,33 @@
+"""Workspace, member and invitation forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, SelectMultipleField
+from wtforms.validators import InputRequired
+
+from studio.forms import email_field, name_field
+from studio.models import Role
+
+
+class WorkspaceForm(FlaskForm):
+    name = name_field("Workspace name", "a workspace name")
+
+
+def _role_choices(roles: tuple[Role, ...]) -> list[tuple[str, str]]:
+    return [(r.value, r.label) for r in roles]
+
+
+class InviteForm(FlaskForm):
+    email = email_field("Email")
+    role = SelectField("Role", validators=[InputRequired("Choose a role.")])
+    brand_ids = SelectMultipleField("Brands (clients only)", coerce=int, validate_choice=False)
+
+    def set_choices(self, roles: tuple[Role, ...], brands: list) -> None:
+        self.role.choices = _role_choices(roles)
+        self.brand_ids.choices = [(b.id, b.name) for b in brands]
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=_role_choices(tuple(Role)))
+    brand_ids = SelectMultipleField("Brands", coerce=int, validate_choice=False)
