@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import URL, Length, Optional, Regexp, ValidationError
 
 from studio.forms import name_field
@@ -14,10 +15,18 @@ from studio.forms import name_field
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
-def timezone_choices() -> list[tuple[str, str]]:
+@functools.cache
+def _zones() -> frozenset[str]:
+    # available_timezones() walks the tz database on disk each call.
+    return frozenset(available_timezones())
+
+
+def timezone_choices() -> list[SelectChoice]:
     """Return IANA zone names for a select box."""
     return [
-        (z, z.replace("_", " ")) for z in sorted(available_timezones()) if "/" in z or z == "UTC"
+        SelectChoice(z, z.replace("_", " "))
+        for z in sorted(_zones())
+        if "/" in z or z == "UTC"
     ]
 
 
@@ -44,5 +53,5 @@ class BrandForm(FlaskForm):
         self.timezone.choices = timezone_choices()
 
     def validate_timezone(self, field: SelectField) -> None:
-        if field.data not in available_timezones():
+        if field.data not in _zones():
             raise ValidationError("Choose a time zone from the list.")

@@ -45,6 +45,7 @@ def enqueue(
     timeout: int = DEFAULT_JOB_TIMEOUT,
     meta: dict[str, Any] | None = None,
     retries: int = 2,
+    retry_intervals: list[int] | None = None,
     **kwargs: Any,
 ) -> Job:
     """Queue a job with the studio's timeouts, TTLs and retries; call after commit."""
@@ -60,7 +61,7 @@ def enqueue(
             result_ttl=RESULT_TTL,
             failure_ttl=FAILURE_TTL,
             # A job whose worker died is retried once the registry sweep finds it.
-            retry=Retry(max=retries, interval=[10, 60]) if retries else None,
+            retry=Retry(max=retries, interval=retry_intervals or [10, 60]) if retries else None,
             meta=meta or {},
         )
     except RedisError as exc:
@@ -102,12 +103,17 @@ def job_state(job_id: str) -> JobState:
         return JobState(job_id, "finished", 100, message or "Done.", None, meta)
     if status == JobStatus.STARTED:
         return JobState(job_id, "started", progress, message or "Working…", None, meta)
-    if status == JobStatus.SCHEDULED and meta.get("retrying"):
-        return JobState(job_id, "queued", progress, "Retrying shortly…", None, meta)
+    last_failure = _last_line(job.latest_result())
+    if last_failure and status in (JobStatus.SCHEDULED, JobStatus.QUEUED):
+        return JobState(
+            job_id, "queued", progress, f"An attempt failed ({last_failure}); retrying…", None, meta
+        )
     return JobState(job_id, "queued", progress, message or "Waiting for a worker…", None, meta)
 
 
 def _last_line(result: Any) -> str | None:
+    if result is None or getattr(result, "type", None) != result.Type.FAILED:
+        return None
     text = getattr(result, "exc_string", None)
     if not text:
         return None

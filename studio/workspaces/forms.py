@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField
-from wtforms.validators import InputRequired
+from wtforms import SelectChoice, SelectField, SelectMultipleField
+from wtforms.validators import InputRequired, ValidationError
 
 from studio.forms import email_field, name_field
 from studio.models import Role
@@ -14,18 +14,23 @@ class WorkspaceForm(FlaskForm):
     name = name_field("Workspace name", "a workspace name")
 
 
-def _role_choices(roles: tuple[Role, ...]) -> list[tuple[str, str]]:
-    return [(r.value, r.label) for r in roles]
+def _role_choices(roles: tuple[Role, ...]) -> list[SelectChoice]:
+    return [SelectChoice(r.value, r.label) for r in roles]
 
 
 class InviteForm(FlaskForm):
     email = email_field("Email")
-    role = SelectField("Role", validators=[InputRequired("Choose a role.")])
+    # Any real role passes here; whether this member may hand it out is the use case's call.
+    role = SelectField("Role", validators=[InputRequired("Choose a role.")], validate_choice=False)
     brand_ids = SelectMultipleField("Brands (clients only)", coerce=int, validate_choice=False)
+
+    def validate_role(self, field: SelectField) -> None:
+        if field.data not in {r.value for r in Role}:
+            raise ValidationError("Choose one of the listed roles.")
 
     def set_choices(self, roles: tuple[Role, ...], brands: list) -> None:
         self.role.choices = _role_choices(roles)
-        self.brand_ids.choices = [(b.id, b.name) for b in brands]
+        self.brand_ids.choices = [SelectChoice(b.id, b.name) for b in brands]
 
 
 class RoleForm(FlaskForm):

@@ -197,6 +197,9 @@ def start_export() -> tuple[str, int]:
             export_workspace,
             export.id,
             job_id=export.job_id,
+            # One immediate retry covers a worker that died mid-export.
+            retries=1,
+            retry_intervals=[0],
             meta={
                 "workspace_id": g.workspace.id,
                 "kind": "export",

@@ -1,0 +1,143 @@
+"""Every URL with an id, tried from another workspace and by roles that may not use it."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from studio.extensions import db
+from studio.models import Role, WorkspaceExport
+from studio.workspaces import operations as ops
+
+# How to fill each URL argument with an object of the victim workspace.
+# A new route with an unknown argument fails test_every_id_argument_is_covered.
+ARGUMENTS = {
+    "ws": lambda w: w["victim_ws"].slug,
+    "brand_id": lambda w: w["brand"].id,
+    "member_id": lambda w: w["member"].id,
+    "invite_id": lambda w: w["invitation"].id,
+    "export_id": lambda w: w["export"].id,
+    "job_id": lambda w: w["export"].job_id,
+    "token": lambda w: "not-a-real-token",
+}
+# Routes that take no workspace object (or are public by design).
+PUBLIC_OR_OWN = {"static", "auth.invitation"}
+
+
+@pytest.fixture
+def world(app: Flask, make):
+    victim_ws = make.workspace(name="Victim")
+    brand = make.brand(victim_ws)
+    owner = make.member(victim_ws, Role.OWNER)
+    member = make.member(victim_ws, Role.DESIGNER)
+    with app.app_context():
+        invitation, _ = ops.create_invitation(
+            owner, "guest@plume.example", Role.DESIGNER, [], app.secret_key
+        )
+    export = WorkspaceExport(workspace_id=victim_ws.id, job_id="export-victim", status="finished")
+    db.session.add(export)
+    db.session.commit()
+    attacker = make.member(make.workspace(name="Attacker"), Role.OWNER)
+    return {
+        "victim_ws": victim_ws,
+        "brand": brand,
+        "owner": owner,
+        "member": member,
+        "invitation": invitation,
+        "export": export,
+        "attacker": attacker,
+    }
+
+
+def _routes(app: Flask):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_OR_OWN or not rule.arguments:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_id_argument_is_covered(app):
+    unknown = {arg for rule, _ in _routes(app) for arg in rule.arguments} - set(ARGUMENTS)
+    assert not unknown, f"add these URL arguments to ARGUMENTS: {unknown}"
+
+
+def _call(client, rule, method, world, ws_slug):
+    values = {arg: ARGUMENTS[arg](world) for arg in rule.arguments}
+    if "ws" in values:
+        values["ws"] = ws_slug
+    url = rule.build(values, append_unknown=False)[1]
+    if method == "GET":
+        return url, client.get(url)
+    return url, client.form(url, {}, method=method) if method != "POST" else client.form(url, {})
+
+
+def test_member_of_another_workspace_gets_404_everywhere(app, client, world, login):
+    login(world["attacker"].user)
+    checked = 0
+    for rule, method in _routes(app):
+        for slug in (world["victim_ws"].slug, world["attacker"].workspace.slug):
+            if (
+                slug == world["attacker"].workspace.slug
+                and "ws" in rule.arguments
+                and len(rule.arguments) == 1
+            ):
+                continue  # the attacker's own workspace pages are theirs to use
+            url, response = _call(client, rule, method, world, slug)
+            assert response.status_code == 404, f"{method} {url} answered {response.status_code}"
+            assert world["victim_ws"].name not in response.get_data(as_text=True)
+            checked += 1
+    assert checked >= 10
+
+
+# Routes each non-owner role must be refused (403), or not see at all (404 for clients on
+# brands they are not attached to).
+FORBIDDEN = {
+    Role.DESIGNER: {
+        ("POST", "workspaces.update_settings"),
+        ("POST", "workspaces.change_role"),
+        ("POST", "workspaces.remove_member"),
+        ("POST", "workspaces.invite"),
+        ("POST", "workspaces.revoke_invite"),
+        ("POST", "workspaces.start_export"),
+        ("GET", "workspaces.download_export"),
+        ("GET", "workspaces.settings"),
+        ("POST", "brands.create"),
+        ("POST", "brands.update"),
+    },
+    Role.BRAND_MANAGER: {
+        ("POST", "workspaces.update_settings"),
+        ("POST", "workspaces.change_role"),
+        ("POST", "workspaces.remove_member"),
+        ("POST", "workspaces.start_export"),
+        ("GET", "workspaces.download_export"),
+    },
+}
+FORBIDDEN[Role.COPYWRITER] = FORBIDDEN[Role.DESIGNER]
+FORBIDDEN[Role.CLIENT] = FORBIDDEN[Role.DESIGNER]
+
+
+@pytest.mark.parametrize("role", [Role.BRAND_MANAGER, Role.DESIGNER, Role.COPYWRITER, Role.CLIENT])
+def test_roles_are_refused_what_they_may_not_do(app, client, world, make, login, role):
+    brands = [world["brand"]] if role == Role.CLIENT else None
+    member = make.member(world["victim_ws"], role, brands=brands)
+    login(member.user)
+    endpoints = {(m, r.endpoint): r for r, m in _routes(app)}
+    for method, endpoint in sorted(FORBIDDEN[role]):
+        rule = endpoints[(method, endpoint)]
+        url, response = _call(client, rule, method, world, world["victim_ws"].slug)
+        assert response.status_code == 403, f"{role} {method} {url} answered {response.status_code}"
+
+
+def test_client_cannot_reach_a_brand_they_are_not_attached_to(app, client, world, make, login):
+    other = make.brand(world["victim_ws"], name="Other Brand")
+    member = make.member(world["victim_ws"], Role.CLIENT, brands=[world["brand"]])
+    login(member.user)
+    slug = world["victim_ws"].slug
+    for method, url in (
+        ("GET", f"/w/{slug}/brands/{other.id}"),
+        ("POST", f"/w/{slug}/brands/{other.id}"),
+    ):
+        response = client.get(url) if method == "GET" else client.form(url, {})
+        assert response.status_code == 404, f"{method} {url}"
+        assert "Other Brand" not in response.get_data(as_text=True)
