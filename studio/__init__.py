@@ -42,7 +42,7 @@ def create_app(
     from studio.database import configure_engine
 
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
     security.init_app(app)
     web.init_app(app)
@@ -64,7 +64,11 @@ def _finish_config(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     if not app.config.get("RATELIMIT_STORAGE_URI"):
-        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+        # Rate limits live in the same Redis; `limits` spells a socket URL redis+unix://.
+        redis_url = app.config["REDIS_URL"]
+        if redis_url.startswith("unix://"):
+            redis_url = "redis+" + redis_url
+        app.config["RATELIMIT_STORAGE_URI"] = redis_url
     app.config.setdefault("EXPORT_DIR", str(Path(app.instance_path) / "exports"))
 
 

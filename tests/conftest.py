@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask import Flask
@@ -39,12 +40,17 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """Return a Redis database number of this process's own (flushed per test)."""
-    base = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
-    return f"{base.rstrip('/')}/{2 + _worker_index() % 13}"
+    base = urlsplit(os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/0")
+    number = 2 + _worker_index() % 13
+    if base.scheme == "unix":
+        return urlunsplit(base._replace(query=f"db={number}"))
+    return urlunsplit(base._replace(path=f"/{number}"))
 
 
 @pytest.fixture(scope="session")
-def _app(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def _app(
+    database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
     from flask_migrate import upgrade
 
     from studio import create_app
@@ -56,7 +62,6 @@ def _app(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFac
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
             "REDIS_URL": redis_url,
-            "RATELIMIT_STORAGE_URI": redis_url,
             "EXPORT_DIR": str(instance / "exports"),
         },
     )
@@ -64,7 +69,11 @@ def _app(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFac
     with app.app_context():
         # The schema comes from the migrations, so every run also tests them.
         upgrade()
-    return app
+    yield app
+    with app.app_context():
+        from studio.extensions import db
+
+        db.engine.dispose()
 
 
 class _TestSession(scoped_session):

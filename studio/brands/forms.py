@@ -24,9 +24,7 @@ def _zones() -> frozenset[str]:
 def timezone_choices() -> list[SelectChoice]:
     """Return IANA zone names for a select box."""
     return [
-        SelectChoice(z, z.replace("_", " "))
-        for z in sorted(_zones())
-        if "/" in z or z == "UTC"
+        SelectChoice(z, z.replace("_", " ")) for z in sorted(_zones()) if "/" in z or z == "UTC"
     ]
 
 
