@@ -42,7 +42,7 @@ def test_concurrent_read_modify_write_transactions_wait_instead_of_failing(engin
                     conn.execute(
                         text("UPDATE counter SET value = :v WHERE id = 1"), {"v": value + 1}
                     )
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
 
     threads = [threading.Thread(target=bump) for _ in range(4)]
