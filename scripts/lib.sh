@@ -39,8 +39,9 @@ ensure_python_env() {
   local stamp="$VENV/.installed-${extras:-base}"
   if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
     say "Installing Python packages ${extras:+($extras)}"
-    "$PY" -m pip install -q --upgrade pip
-    "$PY" -m pip install -q -e "$spec"
+    # pip's output goes to a log, shown only when the install fails.
+    { "$PY" -m pip install -q --upgrade pip && "$PY" -m pip install -q -e "$spec"; } \
+      >"$VENV/pip-install.log" 2>&1 || { cat "$VENV/pip-install.log" >&2; return 1; }
     touch "$stamp"
   fi
 }

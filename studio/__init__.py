@@ -6,6 +6,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -65,11 +66,16 @@ def _finish_config(app: Flask) -> None:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         # Rate limits live in the same Redis; `limits` spells a socket URL redis+unix://.
-        redis_url = app.config["REDIS_URL"]
-        if redis_url.startswith("unix://"):
-            redis_url = "redis+" + redis_url
-        app.config["RATELIMIT_STORAGE_URI"] = redis_url
+        app.config["RATELIMIT_STORAGE_URI"] = _limits_storage_uri(app.config["REDIS_URL"])
     app.config.setdefault("EXPORT_DIR", str(Path(app.instance_path) / "exports"))
+
+
+def _limits_storage_uri(redis_url: str) -> str:
+    parts = urlsplit(redis_url)
+    if parts.scheme == "unix":
+        query = f"?{parts.query}" if parts.query else ""
+        return f"redis+unix://{parts.path}{query}"
+    return redis_url
 
 
 def _instance_secret(instance: Path) -> str:

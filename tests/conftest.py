@@ -43,7 +43,7 @@ def redis_url() -> str:
     base = urlsplit(os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/0")
     number = 2 + _worker_index() % 13
     if base.scheme == "unix":
-        return urlunsplit(base._replace(query=f"db={number}"))
+        return f"unix://{base.path}?db={number}"
     return urlunsplit(base._replace(path=f"/{number}"))
 
 
