@@ -116,6 +116,7 @@ _LATIN_WORD_END = regex.compile(r"\p{Latin}+$")
 _VOWELS = "aeiou"
 
 
+@functools.lru_cache(maxsize=8192)  # called on the same short strings keystroke after keystroke
 def fold(text: str) -> str:
     """Return a comparison key that equates what the case-insensitive patterns equate."""
     key = unicodedata.normalize("NFC", " ".join(text.split()).casefold())
@@ -944,7 +945,8 @@ def check(
         sentences, words = _sentences(prose)
     elif cv.banned:
         words = _WORD.findall(prose)
-    word_keys = set(_word_keys(" ".join(words))) if cv.banned else None
+    # Fold each distinct word once: captions repeat "the", "and", "coffee" a lot.
+    word_keys = set(_word_keys(" ".join(set(words)))) if cv.banned else None
 
     worded = _check_banned(text, cv, word_keys) + _check_brand_terms(text, cv)
     findings = [f for f in worded if not in_link(f.start, f.end)]
