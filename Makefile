@@ -25,7 +25,7 @@ scheduler:
 	.venv/bin/flask --app app scheduler
 
 migrate:
-	.venv/bin/flask --app app db upgrade
+	.venv/bin/flask --app app db upgrade heads
 
 bench:
 	for b in bench/bench_*.py; do echo "== $$b"; .venv/bin/python $$b; done

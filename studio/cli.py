@@ -24,20 +24,11 @@ def _import(dotted: str):  # type: ignore[no-untyped-def]
 @with_appcontext
 def worker_command(queues: tuple[str, ...], burst: bool, scheduler: bool) -> None:
     """Run an RQ worker inside the app (scheduled jobs, retries and crash recovery included)."""
-    from studio.tasks.queue import get_queue, redis_connection
-    from studio.tasks.worker import StudioWorker
+    from studio.tasks.worker import build_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    names = queues or app.config["RQ_QUEUES"]
-    worker = StudioWorker(
-        [get_queue(n) for n in names],
-        connection=redis_connection(),
-        app=app,
-        worker_ttl=app.config["RQ_WORKER_TTL"],
-        maintenance_interval=app.config["RQ_MAINTENANCE_INTERVAL"],
-        job_monitoring_interval=app.config["RQ_JOB_MONITORING_INTERVAL"],
-    )
+    worker = build_worker(app, list(queues) or None)
     worker.work(burst=burst, with_scheduler=scheduler)
 
 

@@ -68,7 +68,7 @@ def _app(
     app.instance_path = str(instance)
     with app.app_context():
         # The schema comes from the migrations, so every run also tests them.
-        upgrade()
+        upgrade(revision="heads")
     yield app
     with app.app_context():
         from studio.extensions import db

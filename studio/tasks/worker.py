@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask
@@ -45,3 +46,28 @@ class StudioSimpleWorker(_AppContextMixin, SimpleWorker):
     def __init__(self, *args: Any, app: Flask, **kwargs: Any) -> None:
         self.app = app
         super().__init__(*args, **kwargs)
+
+
+def build_worker(app: Flask, queue_names: Sequence[str] | None = None) -> StudioWorker:
+    """Create the production worker with the studio's crash-recovery timings."""
+    from studio.tasks.queue import get_queue, redis_connection
+
+    with app.app_context():
+        names = queue_names or app.config["RQ_QUEUES"]
+        return StudioWorker(
+            [get_queue(n) for n in names],
+            connection=redis_connection(),
+            app=app,
+            worker_ttl=app.config["RQ_WORKER_TTL"],
+            maintenance_interval=app.config["RQ_MAINTENANCE_INTERVAL"],
+            job_monitoring_interval=app.config["RQ_JOB_MONITORING_INTERVAL"],
+        )
+
+
+def worst_case_recovery_seconds(worker: Worker) -> int:
+    """Return how long a job of a SIGKILLed worker can stay "started" before it is retried.
+
+    The started-job registry entry outlives the last heartbeat by job_monitoring_interval + 60 s,
+    and the registries are swept every maintenance_interval.
+    """
+    return worker.job_monitoring_interval + 60 + worker.maintenance_interval

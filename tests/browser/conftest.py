@@ -70,7 +70,7 @@ def live_studio(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Ite
 
     Redis.from_url(redis_url).flushdb()
     subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
+        [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade", "heads"],
         cwd=ROOT,
         env=env,
         check=True,

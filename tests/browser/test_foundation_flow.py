@@ -92,3 +92,25 @@ def test_wrong_password_and_phone_width_header(new_page, live_studio):
         phone.goto(path)
         overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} overflows by {overflow}px"
+
+
+def test_failed_htmx_request_shows_the_reason_in_a_toast(new_page, live_studio):
+    live_studio.flask("seed-demo")
+    page = new_page()
+    page.goto("/login")
+    page.get_by_label("Email").fill("owner@plume.example")
+    page.get_by_label("Password").fill("plume-demo-2026")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Brands").first.click()
+    expect(page.get_by_role("heading", level=1, name="Brands")).to_be_visible()
+    # Simulate a stale page: the security token htmx sends no longer matches the session.
+    page.evaluate(
+        """document.body.setAttribute('hx-headers', '{"X-CSRFToken": "stale"}');
+           document.querySelector('#new-brand form input[name=csrf_token]').value = 'stale';"""
+    )
+    page.get_by_label("Brand name").fill("Never Saved")
+    page.get_by_role("button", name="Create brand").click()
+    toast = page.locator(".toast.error")
+    expect(toast).to_contain_text("This form has expired")
+    # The form was not replaced by an error page, and what was typed is still there.
+    expect(page.get_by_label("Brand name")).to_have_value("Never Saved")

@@ -78,3 +78,24 @@ def test_dashboard_fragment_and_full_page_share_one_template(client, make, login
     login(owner.user)
     full = client.get(f"/w/{owner.workspace.slug}/brands").get_data(as_text=True)
     assert "<html" in full and "Fragmentary" in full
+
+
+def test_sign_in_still_works_when_redis_is_down(_app, database_url, tmp_path):
+    """Rate limiting falls back to memory rather than locking everyone out."""
+    from studio import create_app
+    from studio.config import TestConfig
+    from tests.conftest import StudioClient
+
+    app = create_app(
+        TestConfig,
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "REDIS_URL": "redis://127.0.0.1:1/0",
+            "EXPORT_DIR": str(tmp_path),
+        },
+    )
+    app.test_client_class = StudioClient
+    client = app.test_client()
+    response = client.form("/login", {"email": "nobody@plume.example", "password": "whatever pw"})
+    assert response.status_code == 422
+    assert "don&#39;t match" in response.get_data(as_text=True)
