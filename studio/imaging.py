@@ -201,7 +201,7 @@ def _sixteen_to_eight(im: Image.Image) -> Image.Image:
     return im.convert("I").point(lambda v: v * (1 / 257)).convert("L")
 
 
-def _to_srgb8(im: Image.Image) -> Image.Image:
+def to_srgb8(im: Image.Image) -> Image.Image:
     """Return ``im`` as 8-bit sRGB in RGB, RGBA, L or LA, honouring an embedded ICC profile."""
     icc = im.info.get("icc_profile")
     if im.mode in _SIXTEEN_BIT:
@@ -249,7 +249,7 @@ def _alpha_is_used(im: Image.Image) -> bool:
     return im.mode in ("RGBA", "LA") and im.getchannel("A").getextrema()[0] < 255
 
 
-def _flatten(im: Image.Image, background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
+def flatten(im: Image.Image, background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
     """Return an opaque RGB image, compositing any transparency over ``background``."""
     if im.mode in ("RGBA", "LA"):
         rgba = im.convert("RGBA")
@@ -282,11 +282,11 @@ def extension(fmt: str) -> str:
     return _EXTENSIONS[fmt.upper()]
 
 
-def _encode(im: Image.Image, fmt: str, quality: int) -> bytes:
+def encode_clean(im: Image.Image, fmt: str, quality: int) -> bytes:
     """Encode ``im`` with no EXIF, XMP, ICC, comments or text chunks."""
     fmt = fmt.upper()
     if fmt == "JPEG":
-        im = _flatten(im)
+        im = flatten(im)
     elif fmt == "PNG" and im.mode not in ("RGB", "RGBA", "L", "LA", "P"):
         im = im.convert("RGBA")
     # Pillow copies ``info`` through resize/convert and some encoders read it (JPEG
@@ -322,14 +322,14 @@ def encode_within(
     """
     fmt = fmt.upper()
     lossy = fmt in ("JPEG", "WEBP")
-    data = _encode(im, fmt, quality)
+    data = encode_clean(im, fmt, quality)
     if max_bytes is None or len(data) <= max_bytes:
         return data, im, quality
     if lossy:
         q = quality
         while q > _MIN_QUALITY:
             q = max(_MIN_QUALITY, q - _QUALITY_STEP)
-            data = _encode(im, fmt, q)
+            data = encode_clean(im, fmt, q)
             if len(data) <= max_bytes:
                 return data, im, q
     else:
@@ -338,7 +338,7 @@ def encode_within(
     while min(current.size) * _SIZE_STEP >= _MIN_SIDE:
         size = (round(current.width * _SIZE_STEP), round(current.height * _SIZE_STEP))
         current = im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-        data = _encode(current, fmt, q)
+        data = encode_clean(current, fmt, q)
         if len(data) <= max_bytes:
             return data, current, q
     raise ImageRejected(
@@ -553,7 +553,7 @@ RENDER_VERSION = 1  # Bump when the pipeline's output changes, so cached URLs ch
 
 def _logo_image(logo: bytes) -> Image.Image:
     im = open_verified(logo, ("PNG", "WEBP", "JPEG", "GIF"))
-    return _to_srgb8(im).convert("RGBA")
+    return to_srgb8(im).convert("RGBA")
 
 
 def _apply_frame(im: Image.Image, logo: Image.Image, frame: FrameSpec) -> Image.Image:
@@ -593,12 +593,12 @@ def _decode_for(
     im = _open_unloaded(data, UPLOAD_FORMATS)
     upright = _upright(im)
     if im.format == "JPEG" and boxes:
-        # DCT scaling: libjpeg decodes at 1/2, 1/4 or 1/8 size directly, which is where
-        # most of the time (and memory) of a 24 MP decode goes.
+        # DCT scaling: libjpeg decodes at 1/2, 1/4 or 1/8 size directly, skipping most of
+        # the inverse DCT, colour conversion and memory of a full-size decode.
         im.draft(None, _draft_request(im.size, upright, boxes))
     _load(im)
     ImageOps.exif_transpose(im, in_place=True)
-    return _to_srgb8(im), upright
+    return to_srgb8(im), upright
 
 
 class _Pyramid:
@@ -622,25 +622,47 @@ class _Pyramid:
         return self.level(k)
 
 
-def _resized(
-    pyramid: _Pyramid,
-    width: int,
-    height: int,
-    crop: CropBox,
-    logo: Image.Image | None,
-    frame: FrameSpec | None,
-) -> Image.Image:
-    src = pyramid.source_for(crop, width, height)
-    # One pass: crop and scale together; reducing_gap box-averages first when shrinking a lot.
-    out = src.resize(
-        (width, height),
-        FINAL_FILTER,
-        box=crop.to_pixels(src.width, src.height),
-        reducing_gap=REDUCING_GAP,
-    )
-    if logo is not None and frame is not None:
-        out = _apply_frame(out, logo, frame)
-    return out
+class DecodedImage:
+    """An image decoded once (upright, sRGB, 8-bit) from which any number of outputs are cut."""
+
+    def __init__(self, data: bytes, plan: Sequence[tuple[CropBox, int, int]] = ()) -> None:
+        """Decode ``data`` just large enough for ``plan`` (crop, output width, output height)."""
+        work, (self.width, self.height) = _decode_for(data, list(plan))
+        self._pyramid = _Pyramid(work)
+
+    @classmethod
+    def for_sizes(
+        cls, data: bytes, sizes: Sequence[tuple[int, int]], focal: tuple[float, float] = (0.5, 0.5)
+    ) -> DecodedImage:
+        """Decode ``data`` once for focal-point crops at each of ``sizes``."""
+        width, height = upright_size(data)
+        return cls(data, [(crop_for(width, height, w, h, focal), w, h) for w, h in sizes])
+
+    @property
+    def mode(self) -> str:
+        """Return the working mode: RGB, RGBA, L or LA."""
+        return self._pyramid.level(1).mode
+
+    def crop_for(
+        self,
+        out_width: int,
+        out_height: int,
+        focal: tuple[float, float] = (0.5, 0.5),
+        override: CropBox | None = None,
+    ) -> CropBox:
+        """Return the focal-point (or overridden) crop for an output of this size."""
+        return crop_for(self.width, self.height, out_width, out_height, focal, override)
+
+    def cut(self, out_width: int, out_height: int, crop: CropBox) -> Image.Image:
+        """Return ``crop`` scaled to exactly ``out_width`` x ``out_height`` (not encoded)."""
+        src = self._pyramid.source_for(crop, out_width, out_height)
+        # One pass: crop and scale together; reducing_gap box-averages first on big shrinks.
+        return src.resize(
+            (out_width, out_height),
+            FINAL_FILTER,
+            box=crop.to_pixels(src.width, src.height),
+            reducing_gap=REDUCING_GAP,
+        )
 
 
 def render_presets(
@@ -660,8 +682,7 @@ def render_presets(
     probe = _open_unloaded(data, UPLOAD_FORMATS)
     uw, uh = _upright(probe)
     plan = [(p, crop_for(uw, uh, p.width, p.height, focal, crops.get(p.id))) for p in presets]
-    work, upright = _decode_for(data, [(c, p.width, p.height) for p, c in plan])
-    pyramid = _Pyramid(work)
+    decoded = DecodedImage(data, [(c, p.width, p.height) for p, c in plan])
     logo_im = _logo_image(logo) if logo is not None and frame is not None else None
 
     # Several platforms share a target (1080x1350 for Instagram, Threads and Mastodon;
@@ -673,7 +694,9 @@ def render_presets(
         groups.setdefault((preset.width, preset.height, crop, f), []).append((preset, f))
     out: dict[str, Rendition] = {}
     for (width, height, crop, f), members in groups.items():
-        picture = _resized(pyramid, width, height, crop, logo_im, f)
+        picture = decoded.cut(width, height, crop)
+        if logo_im is not None and f is not None:
+            picture = _apply_frame(picture, logo_im, f)
         nominal: dict[tuple[str, int], bytes] = {}
         for preset, _ in members:
             fmt = preset.format.upper()
@@ -693,7 +716,7 @@ def render_presets(
                 format=fmt,
                 quality=quality,
                 crop_box=crop,
-                upscaled=crop.width * upright[0] + 0.5 < preset.width,
+                upscaled=crop.width * decoded.width + 0.5 < preset.width,
             )
     # Callers get the presets back in the order they asked for them.
     return {p.id: out[p.id] for p, _ in plan}
@@ -799,7 +822,7 @@ def blur_placeholder(img: Image.Image, longest: int = 16) -> str:
     """Return a data: URI of a tiny blurred JPEG to show while renditions load."""
     scale = longest / max(img.size)
     size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-    small = _flatten(_to_srgb8(img).resize(size, Image.Resampling.BOX, reducing_gap=2.0))
+    small = flatten(to_srgb8(img).resize(size, Image.Resampling.BOX, reducing_gap=2.0))
     small = small.filter(ImageFilter.GaussianBlur(0.8))
     small.info = {}
     buf = io.BytesIO()
@@ -899,7 +922,7 @@ def normalise_upload(
         _load(im)
         ImageOps.exif_transpose(im, in_place=True)
         width, height = im.size
-        work = _to_srgb8(im)
+        work = to_srgb8(im)
         has_alpha = _alpha_is_used(work)
         if not has_alpha and work.mode in ("RGBA", "LA"):
             work = work.convert("RGB" if work.mode == "RGBA" else "L")
@@ -907,7 +930,7 @@ def normalise_upload(
         # high-quality JPEG so the master stays a sensible size.
         lossless = has_alpha or source_format in ("PNG", "GIF")
         master_format = "PNG" if lossless else "JPEG"
-        master = _encode(work, master_format, 95) if lossless else _encode_master_jpeg(work)
+        master = encode_clean(work, master_format, 95) if lossless else _encode_master_jpeg(work)
         placeholder = blur_placeholder(work)
     return NormalisedImage(
         sha256=hashlib.sha256(data).hexdigest(),
@@ -928,7 +951,7 @@ def normalise_upload(
 
 def _encode_master_jpeg(im: Image.Image) -> bytes:
     # 4:4:4 at q95: the master is re-cut into every preset, so keep generation loss tiny.
-    out = _flatten(im)
+    out = flatten(im)
     out.info = {}
     buf = io.BytesIO()
     out.save(buf, "JPEG", quality=95, subsampling=0, optimize=True)
