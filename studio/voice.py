@@ -21,7 +21,9 @@ Matching rules, in brief:
   ("Playstation", "play station", "Play-Station" for "PlayStation"); hashtags, handles and
   links are left alone because they drop spaces by design.
 * Text inside links is exempt from wording rules (banned phrases, brand terms, capitals,
-  exclamation marks, sentence length): a fix there would break the link.
+  exclamation marks, sentence length): a fix there would break the link. So are @handles,
+  which are someone else's name. Hashtags are checked for banned phrases but are not
+  counted as words by the reading rules.
 * Findings about the whole post (a missing required phrase or hashtag, the reading grade)
   have ``start == end``; for a missing phrase that point is the end of the text and the
   suggestion is the text to insert there.
@@ -598,11 +600,13 @@ class _SpanIndex:
         return j < len(self.starts) and self.starts[j] < end
 
 
-def _mask_links(text: str, links: list[Link]) -> str:
-    """Return ``text`` with each link replaced by as many x's, so offsets stay valid."""
+def _mask(text: str, spans: Iterable[tuple[int, int]], fill: str) -> str:
+    """Return ``text`` with each span overwritten by ``fill``, so offsets stay valid."""
     parts, pos = [], 0
-    for start, end, _ in links:
-        parts += [text[pos:start], "x" * (end - start)]
+    for start, end in sorted(spans):
+        if start < pos:  # overlapping spans: the earlier one already covers it
+            continue
+        parts += [text[pos:start], fill * (end - start)]
         pos = end
     parts.append(text[pos:])
     return "".join(parts)
@@ -763,11 +767,22 @@ def find_hashtags(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _HASHTAG.finditer(text)]
 
 
-def _check_hashtags(text: str, voice: Voice, platform: str | None) -> list[Finding]:
+_MENTION = re.compile(r"(?<![\w@./])@\w+(?:@[\w-]+(?:\.[\w-]+)+)?")
+
+
+def find_mentions(text: str) -> list[tuple[int, int]]:
+    """Return the span of each @handle (including Mastodon's ``@user@server``)."""
+    if "@" not in text:
+        return []
+    return [m.span() for m in _MENTION.finditer(text)]
+
+
+def _check_hashtags(
+    text: str, spans: list[tuple[int, int]], voice: Voice, platform: str | None
+) -> list[Finding]:
     rules = voice.hashtags
     if rules is None:
         return []
-    spans = find_hashtags(text)
     findings = []
     banned = {fold(t[1:]) for t in rules.banned}
     present = {fold(text[s + 1 : e]) for s, e in spans}
@@ -936,8 +951,14 @@ def check(
     tag_set = frozenset(t.strip().lower() for t in tags)
     links = find_links(text, cv.link_tlds)
     in_link = _SpanIndex(links)
-    # Links read as one long word, so their dots don't end sentences or add words.
-    prose = _mask_links(text, links) if links else text
+    hashtags = find_hashtags(text)
+    mentions = find_mentions(text)
+    tagged = hashtags + mentions
+    # Reading rules count prose only: a link reads as one long word (its dots end no
+    # sentence), and hashtags and @handles are not read at all.
+    prose = _mask(text, [(s, e) for s, e, _ in links], "x") if links else text
+    if tagged:
+        prose = _mask(prose, tagged, " ")
 
     sentences: list[Sentence] = []
     words: list[str] = []
@@ -945,13 +966,21 @@ def check(
         sentences, words = _sentences(prose)
     elif cv.banned:
         words = _WORD.findall(prose)
-    # Fold each distinct word once: captions repeat "the", "and", "coffee" a lot.
-    word_keys = set(_word_keys(" ".join(set(words)))) if cv.banned else None
+    word_keys = None
+    if cv.banned:
+        # Banned phrases do apply inside hashtags ("#cheap"), so their words join the
+        # prefilter. Fold each distinct word once: captions repeat words a lot.
+        tag_words = [w for s, e in hashtags for w in _WORD.findall(text, s, e)]
+        word_keys = set(_word_keys(" ".join(set(words + tag_words))))
 
+    # Nobody can fix wording inside a link or someone else's @handle.
+    not_ours = (
+        _SpanIndex(sorted(links + [(s, e, "") for s, e in mentions])) if mentions else in_link
+    )
     worded = _check_banned(text, cv, word_keys) + _check_brand_terms(text, cv)
-    findings = [f for f in worded if not in_link(f.start, f.end)]
+    findings = [f for f in worded if not not_ours(f.start, f.end)]
     findings += _check_required(text, cv, platform, tag_set)
-    findings += _check_hashtags(text, voice, platform)
+    findings += _check_hashtags(text, hashtags, voice, platform)
     findings += _check_emoji(text, voice)
     findings += _check_exclamations(text, voice, in_link)
     findings += _check_caps(text, cv, in_link)

@@ -526,3 +526,20 @@ def test_findings_are_sorted_and_serialisable() -> None:
 def test_empty_text_and_empty_kit() -> None:
     assert check("", Kit(name="Nothing")) == []
     assert check("Anything at all!!! 😀 #tag", Kit(name="Nothing")) == []
+
+
+def test_hashtags_are_checked_but_handles_are_not_and_neither_is_read() -> None:
+    kit = make_kit(
+        banned=[{"phrase": "cheap", "suggestion": "affordable"}],
+        reading={"max_sentence_words": 3},
+    )
+    text = "Beans for you #cheap #SpecialtyCoffeeLovers @cheap @barista@coffee.social"
+    findings = check(text, kit)
+    assert [(f.rule, text[f.start : f.end], f.suggestion) for f in findings] == [
+        ("banned_phrase", "cheap", "affordable")
+    ]
+    assert findings[0].start == text.index("#cheap") + 1
+    assert voice.find_mentions(text) == [
+        (text.index("@cheap"), text.index("@cheap") + 6),
+        (text.index("@barista"), len(text)),
+    ]
