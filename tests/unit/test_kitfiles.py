@@ -28,6 +28,7 @@ from studio.kitfiles import (
     load_kit_archive,
     toml_lines,
 )
+from studio.voice import check
 from tests.unit.test_fontfiles import build_font
 
 KIT_TOML = """\
@@ -384,3 +385,53 @@ def test_nothing_is_returned_when_anything_is_wrong() -> None:
         load_kit_archive(kit_zip(logos__mark_png=b"not a png"))
     assert [p.field for p in info.value.problems] == ["logos.mark"]
     assert not hasattr(info.value, "kit")
+
+
+# --- the demo kits --------------------------------------------------------------------------
+
+DEMO_KITS = Path(__file__).resolve().parents[2] / "brand_kits"
+
+
+@pytest.mark.parametrize("slug", ["ember-roasters", "northwind-bank"])
+def test_demo_kit_loads_and_its_examples_behave(slug: str) -> None:
+    loaded = load_kit_archive(DEMO_KITS / slug)
+    kit = loaded.kit
+    assert set(loaded.assets) == set(kit.asset_paths().values())
+    assert {"primary", "mark", "mono"} <= set(k.split(".")[1] for k in kit.asset_paths())
+    mark = Image.open(io.BytesIO(loaded.assets[kit.logos.mark or ""]))
+    assert mark.width == mark.height  # the mark is the square variant
+    for example in kit.voice.do_examples:
+        assert check(example, kit, platform="instagram") == [], example
+    for example in kit.voice.dont_examples:
+        assert check(example, kit, platform="instagram"), example
+    again = load_kit_archive(export_kit_archive(kit, loaded.assets))
+    assert again.kit == kit
+
+
+def test_ember_roasters_rules_fire() -> None:
+    kit = load_kit_archive(DEMO_KITS / "ember-roasters").kit
+    text = "Our Cheap beans from ember roasters! Gifted by a friend."
+    findings = check(text, kit, platform="instagram", tags=["gifted"])
+    got = {(f.rule, text[f.start : f.end] or f.suggestion) for f in findings}
+    assert ("banned_phrase", "Cheap") in got
+    assert ("brand_term", "ember roasters") in got
+    assert ("required_phrase", " #ad") in got
+    assert ("hashtag_required", " #EmberRoasters") in got
+
+
+def test_northwind_disclaimer_rule_blocks_linkedin_and_promos() -> None:
+    kit = load_kit_archive(DEMO_KITS / "northwind-bank").kit
+    text = "Open a Northwind Invest ISA today at northwind.bank/isa"
+    for platform, tags in (("linkedin", ()), ("instagram", ("promo",))):
+        findings = check(text, kit, platform=platform, tags=tags)
+        required = [f for f in findings if f.rule == "required_phrase"]
+        assert [(f.severity, f.suggestion) for f in required] == [("block", " Capital at risk.")]
+        utm = [f for f in findings if f.rule == "link_utm"]
+        assert utm[0].severity == "block"
+        assert utm[0].suggestion == (
+            f"northwind.bank/isa?utm_source={platform}&utm_medium=social&utm_campaign=always-on"
+        )
+    assert not [f for f in check(text, kit, platform="x") if f.rule == "required_phrase"]
+    bad = "Risk-free returns with northwind, see https://crypto.example.com"
+    rules = {(f.rule, f.severity) for f in check(bad, kit)}
+    assert {("banned_phrase", "block"), ("brand_term", "block"), ("link_domain", "block")} <= rules
