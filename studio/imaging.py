@@ -639,6 +639,11 @@ class DecodedImage:
         return cls(data, [(crop_for(width, height, w, h, focal), w, h) for w, h in sizes])
 
     @property
+    def decoded_size(self) -> tuple[int, int]:
+        """Return the size actually decoded (smaller than the source after DCT scaling)."""
+        return self._pyramid.level(1).size
+
+    @property
     def mode(self) -> str:
         """Return the working mode: RGB, RGBA, L or LA."""
         return self._pyramid.level(1).mode
@@ -720,6 +725,75 @@ def render_presets(
             )
     # Callers get the presets back in the order they asked for them.
     return {p.id: out[p.id] for p, _ in plan}
+
+
+def render_animated(
+    data: bytes,
+    preset: PresetLike,
+    focal: tuple[float, float] = (0.5, 0.5),
+    crop: CropBox | None = None,
+) -> Rendition:
+    """Make an animated GIF rendition of an animated GIF, for platforms that play GIFs.
+
+    Every frame is cut with the same crop; the byte cap is met by stepping the size down
+    (GIF has no quality setting). A still image gives a one-frame GIF.
+    """
+    im = _open_unloaded(data, ("GIF",))
+    frames = _count_frames(im)
+    if frames > MAX_FRAMES:
+        raise ImageRejected(
+            f"This GIF has {frames:,} frames; the limit is {MAX_FRAMES}.", "too_many_frames"
+        )
+    box = crop_for(im.width, im.height, preset.width, preset.height, focal, crop)
+    width, height = preset.width, preset.height
+    while True:
+        pictures, durations = [], []
+        for index in range(frames):
+            im.seek(index)
+            _load(im)
+            durations.append(int(im.info.get("duration", 100) or 100))
+            frame = im.convert("RGBA").resize(
+                (width, height),
+                FINAL_FILTER,
+                box=box.to_pixels(im.width, im.height),
+                reducing_gap=REDUCING_GAP,
+            )
+            pictures.append(frame)
+        transparent = any(_alpha_is_used(p) for p in pictures)
+        if not transparent:
+            pictures = [p.convert("RGB") for p in pictures]
+        for p in pictures:
+            p.info = {}
+        buf = io.BytesIO()
+        pictures[0].save(
+            buf,
+            "GIF",
+            save_all=True,
+            append_images=pictures[1:],
+            duration=durations,
+            loop=int(im.info.get("loop", 0) or 0),
+            disposal=2 if transparent else 1,
+        )
+        out = buf.getvalue()
+        if preset.max_bytes is None or len(out) <= preset.max_bytes:
+            break
+        if min(width, height) * _SIZE_STEP < _MIN_SIDE:
+            raise ImageRejected(
+                f"This GIF cannot be made smaller than {preset.max_bytes:,} bytes; "
+                "shorten it or post it as a video.",
+                "too_many_bytes",
+            )
+        width, height = round(width * _SIZE_STEP), round(height * _SIZE_STEP)
+    return Rendition(
+        preset_id=preset.id,
+        data=out,
+        width=width,
+        height=height,
+        format="GIF",
+        quality=0,
+        crop_box=box,
+        upscaled=box.width * im.width + 0.5 < preset.width,
+    )
 
 
 def rendition_key(
