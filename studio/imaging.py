@@ -14,7 +14,6 @@ import json
 import math
 import re
 import unicodedata
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -116,21 +115,10 @@ def _bomb_message(exc: BaseException) -> str:
     )
 
 
-def _open_unloaded(data: bytes, formats: tuple[str, ...]) -> ImageFile.ImageFile:
-    """Identify ``data`` with only ``formats`` and the bomb limit; pixels are not decoded yet."""
-    if not data:
-        raise ImageRejected("The file is empty (0 bytes).", "empty")
-    allowed = tuple(f.upper() for f in formats)
+def _identify(data: bytes, allowed: tuple[str, ...]) -> ImageFile.ImageFile:
+    """Parse the header with only the allowed formats; name what a refused file really is."""
     try:
-        # Scoped so the caller's filters are restored on exit: a DecompressionBombWarning
-        # (between 1x and 2x the limit) must refuse the file, not just log a line.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data), formats=allowed)
-            # verify() checks what it can without decoding (PNG chunk CRCs) and leaves the
-            # image unusable, so reopen for the real work.
-            im.verify()
-            im = Image.open(io.BytesIO(data), formats=allowed)
+        return Image.open(io.BytesIO(data), formats=allowed)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageRejected(_bomb_message(exc), "too_large") from exc
     except UnidentifiedImageError as exc:
@@ -144,23 +132,43 @@ def _open_unloaded(data: bytes, formats: tuple[str, ...]) -> ImageFile.ImageFile
         msg = f"This file is {what}, not a supported image. Upload {_allowed_list(allowed)}."
         raise ImageRejected(msg, "unsupported") from exc
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
-        # Pillow signals broken headers and bad checksums with any of these.
-        msg = "This image is damaged and cannot be read (its header or checksums are invalid)."
+        # Pillow signals broken headers with any of these.
+        msg = "This image is damaged and cannot be read (its header is invalid)."
         raise ImageRejected(msg, "damaged") from exc
+
+
+def _open_unloaded(data: bytes, formats: tuple[str, ...]) -> ImageFile.ImageFile:
+    """Identify ``data`` with only ``formats`` and the bomb limit; pixels are not decoded yet."""
+    if not data:
+        raise ImageRejected("The file is empty (0 bytes).", "empty")
+    allowed = tuple(f.upper() for f in formats)
+    # No warning filters are touched (they are process-global and not thread-safe before
+    # Python 3.14): Pillow raises DecompressionBombError itself above 2x the limit, and
+    # between 1x and 2x our own size check below refuses the file before any decoding. If a
+    # caller's filters turn the warning into an exception, that is refused the same way.
+    im = _identify(data, allowed)
     width, height = im.size
     if width < 1 or height < 1:
         raise ImageRejected("This image has no pixels (zero width or height).", "damaged")
-    if width * height > MAX_PIXELS:  # Belt and braces in case the global limit was changed.
+    if width * height > MAX_PIXELS:
         raise ImageRejected(_bomb_message(Exception(f"({width * height} pixels)")), "too_large")
+    try:
+        # verify() checks what it can without decoding (PNG chunk CRCs) and leaves the
+        # image unusable, so reopen for the real work.
+        im.verify()
+        im = Image.open(io.BytesIO(data), formats=allowed)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageRejected(_bomb_message(exc), "too_large") from exc
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
+        msg = "This image is damaged and cannot be read (its header or checksums are invalid)."
+        raise ImageRejected(msg, "damaged") from exc
     return im
 
 
 def _load(im: Image.Image) -> None:
     """Decode the pixels, turning truncation and corruption into :class:`ImageRejected`."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im.load()
+        im.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageRejected(_bomb_message(exc), "too_large") from exc
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:

@@ -92,6 +92,18 @@ def test_bomb_check_does_not_leak_warning_filters() -> None:
     assert warnings.filters == before
 
 
+@pytest.mark.parametrize("action", ["ignore", "default", "error"])
+def test_bomb_between_one_and_two_times_the_limit_is_refused_whatever_the_filters(
+    action: str,
+) -> None:
+    # 63 MP: Pillow only warns (its hard error is at 2x the limit); Plume must still refuse.
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter(action)
+        with pytest.raises(ImageRejected) as caught:
+            imaging.open_verified(fx.png_claiming(9_000, 7_000))
+    assert caught.value.code == "too_large"
+
+
 def test_pixel_limit_is_set_for_the_process() -> None:
     assert Image.MAX_IMAGE_PIXELS == imaging.MAX_PIXELS == 50_000_000
 
