@@ -46,6 +46,11 @@ LOGO_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".webp")
 UTM_KEYS: tuple[str, ...] = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
 Problem = tuple[str, str]
+# Bounds that no real kit approaches, so a hostile import cannot make compiling the voice
+# (one pattern per phrase group) or storing the kit arbitrarily expensive.
+MAX_TEXT = 10_000
+MAX_ITEMS = 2_000
+MAX_PHRASE = 200
 
 
 class KitValidationError(ValueError):
@@ -65,6 +70,12 @@ def _nonempty(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
     return value
+
+
+def _phrase(value: str) -> str:
+    if len(value) > MAX_PHRASE:
+        raise ValueError(f"is longer than {MAX_PHRASE} characters; rules match short phrases")
+    return _nonempty(value)
 
 
 def _hex(value: str) -> str:
@@ -187,8 +198,8 @@ class BannedPhrase:
     (-s, -es, -ies, -ed, -ied, -ing; see ``studio.voice.inflect``).
     """
 
-    phrase: str = field(metadata=_meta(_nonempty))
-    suggestion: str | None = field(default=None, metadata=_meta(_nonempty))
+    phrase: str = field(metadata=_meta(_phrase))
+    suggestion: str | None = field(default=None, metadata=_meta(_phrase))
     severity: Severity = "warn"
     inflections: bool = True
 
@@ -197,7 +208,7 @@ class BannedPhrase:
 class BrandTerm:
     """A name that must appear exactly as written (e.g. "PlayStation")."""
 
-    term: str = field(metadata=_meta(_nonempty))
+    term: str = field(metadata=_meta(_phrase))
     severity: Severity = "warn"
 
 
@@ -208,7 +219,7 @@ class RequiredPhrase:
     When both ``platforms`` and ``tags`` are given, both must match; use two rules for "or".
     """
 
-    phrase: str = field(metadata=_meta(_nonempty))
+    phrase: str = field(metadata=_meta(_phrase))
     platforms: tuple[str, ...] = field(default=(), metadata=_meta(_platform, each=True))
     tags: tuple[str, ...] = field(default=(), metadata=_meta(_tag, each=True))
     severity: Severity = "warn"
@@ -365,6 +376,9 @@ def _convert(value: Any, tp: Any, path: str, problems: list[Problem]) -> Any:
         if not isinstance(value, list | tuple):
             problems.append((path, f"must be a list, not {_typename(value)}"))
             return _INVALID
+        if len(value) > MAX_ITEMS:
+            problems.append((path, f"has {len(value):,} items; at most {MAX_ITEMS:,} are allowed"))
+            return _INVALID
         item_tp = get_args(tp)[0]
         items = [_convert(v, item_tp, f"{path}[{i}]", problems) for i, v in enumerate(value)]
         return _INVALID if any(i is _INVALID for i in items) else tuple(items)
@@ -375,6 +389,9 @@ def _convert(value: Any, tp: Any, path: str, problems: list[Problem]) -> Any:
         return float(value)
     if not ok:
         problems.append((path, f"must be {_describe(tp)}, not {_typename(value)}"))
+        return _INVALID
+    if tp is str and len(value) > MAX_TEXT:
+        problems.append((path, f"is longer than {MAX_TEXT:,} characters"))
         return _INVALID
     return value
 

@@ -482,7 +482,8 @@ def compile_voice(kit: Kit | Voice) -> CompiledVoice:
         return known[1]
     compiled = _compile(voice)
     key = id(voice)
-    _BY_IDENTITY[key] = (weakref.ref(voice, lambda _ref: _BY_IDENTITY.pop(key, None)), compiled)
+    table = _BY_IDENTITY  # bound now: module globals may be gone when this runs at exit
+    _BY_IDENTITY[key] = (weakref.ref(voice, lambda _ref: table.pop(key, None)), compiled)
     return compiled
 
 

@@ -252,6 +252,17 @@ def test_error_message_summarises_problems() -> None:
         (lambda d: d["logos"].update(mono="logos\\mono.png"), "logos.mono", "forward slashes"),
         (lambda d: d["logos"].update(mono="logos//mono.png"), "logos.mono", "empty path"),
         (lambda d: d["logos"].update(mono="logos/mono.gif"), "logos.mono", ".png, .jpg"),
+        (lambda d: d["voice"].update(tone="x" * 10_001), "voice.tone", "longer than 10,000"),
+        (
+            lambda d: d["voice"]["banned"][0].update(phrase="cheap " * 40),
+            "voice.banned[0].phrase",
+            "longer than 200",
+        ),
+        (
+            lambda d: d["voice"].update(banned=[{"phrase": f"w{i}"} for i in range(2001)]),
+            "voice.banned",
+            "at most 2,000",
+        ),
     ],
 )
 def test_bad_values_are_rejected_with_their_path(change: Any, path: str, fragment: str) -> None:
