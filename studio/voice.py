@@ -963,6 +963,7 @@ def check(
     cv = kit if isinstance(kit, CompiledVoice) else compile_voice(kit)
     voice = cv.voice
     tag_set = frozenset(t.strip().lower() for t in tags)
+    platform = platform.strip().lower() or None if platform else None
     links = find_links(text, cv.link_tlds)
     in_link = _SpanIndex(links)
     hashtags = find_hashtags(text)

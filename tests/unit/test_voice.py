@@ -302,7 +302,7 @@ def test_required_phrase_is_matched_case_insensitively_as_a_whole_word() -> None
 def test_required_phrase_for_a_platform_and_suggestion_after_whitespace() -> None:
     kit = sponsored_kit()
     assert check("Invest today", kit, platform="x") == []
-    (finding,) = check("Invest today\n", kit, platform="linkedin")
+    (finding,) = check("Invest today\n", kit, platform=" LinkedIn")
     assert finding.suggestion == "Capital at risk."
     assert finding.severity == "warn"
 
