@@ -296,7 +296,7 @@ _WORD = re.compile(r"\w+(?:['\u2019\-.,]\w+)*")
 
 
 def _word_keys(words: str) -> list[str]:
-    """Return the case-folded plain-word pieces (split at apostrophes and hyphens)."""
+    """Return the case-folded plain-word pieces (split where _WORD joins: ' - . ,)."""
     if words.isascii():
         folded = words.lower()
     else:
