@@ -105,7 +105,7 @@ def test_failed_htmx_request_shows_the_reason_in_a_toast(new_page, live_studio):
     expect(page.get_by_role("heading", level=1, name="Brands")).to_be_visible()
     # Simulate a stale page: the security token htmx sends no longer matches the session.
     page.evaluate(
-        """document.body.setAttribute('hx-headers', '{"X-CSRFToken": "stale"}');
+        """document.querySelector('.page').setAttribute('hx-headers', '{"X-CSRFToken": "stale"}');
            document.querySelector('#new-brand form input[name=csrf_token]').value = 'stale';"""
     )
     page.get_by_label("Brand name").fill("Never Saved")
