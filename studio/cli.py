@@ -69,5 +69,7 @@ def seed_demo_command(password: str | None) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (worker_command, scheduler_command, seed_demo_command):
+    from studio.kits.cli import check_command
+
+    for command in (worker_command, scheduler_command, seed_demo_command, check_command):
         app.cli.add_command(command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from studio.auth.operations import create_user, find_user_by_email
 from studio.brands.operations import create_brand
 from studio.extensions import db
+from studio.kits.demo import load_demo_kits
 from studio.models import Brand, Membership, Role, User, Workspace
 from studio.workspaces.operations import create_workspace, set_client_brands
 
@@ -25,7 +27,7 @@ DEMO_PEOPLE: list[tuple[str, str, Role]] = [
     ("client", "Clara Client", Role.CLIENT),
 ]
 DEMO_BRANDS = [
-    ("Ember Roasters", "America/Chicago", "https://emberroasters.example", "#b4532a"),
+    ("Ember Roasters", "Europe/London", "https://emberroasters.example", "#c8553d"),
     ("Northwind Bank", "Europe/London", "https://northwind.example", "#1d4ed8"),
 ]
 
@@ -91,5 +93,5 @@ def seed_demo(password: str = DEMO_PASSWORD) -> DemoResult:
     return DemoResult(workspace, password, logins, created=True)
 
 
-# Later areas (brand kits, media, posts, metrics) append functions that add their demo data.
-DEMO_HOOKS: list = []
+# Each area that has demo data adds the function that creates it here.
+DEMO_HOOKS: list[Callable[[Workspace, list[Brand], dict[Role, User]], None]] = [load_demo_kits]

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
 from studio.models.exports import WorkspaceExport
+from studio.models.kits import BrandKit, KitAsset, KitVersion
 from studio.models.users import User
 from studio.models.workspaces import (
     Brand,
@@ -13,8 +14,11 @@ from studio.models.workspaces import (
 
 __all__ = [
     "Brand",
+    "BrandKit",
     "ClientBrandAccess",
     "Invitation",
+    "KitAsset",
+    "KitVersion",
     "Membership",
     "Role",
     "User",

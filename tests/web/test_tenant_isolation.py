@@ -6,6 +6,7 @@ import pytest
 from flask import Flask
 
 from studio.extensions import db
+from studio.kits import operations as kit_ops
 from studio.models import Role, WorkspaceExport
 from studio.workspaces import operations as ops
 
@@ -19,6 +20,7 @@ ARGUMENTS = {
     "export_id": lambda w: w["export"].id,
     "job_id": lambda w: w["export"].job_id,
     "token": lambda w: "not-a-real-token",
+    "asset_id": lambda w: w["asset"].id,
 }
 # Routes that take no workspace object (or are public by design).
 PUBLIC_OR_OWN = {"static", "auth.invitation"}
@@ -34,6 +36,8 @@ def world(app: Flask, make):
         invitation, _ = ops.create_invitation(
             owner, "guest@plume.example", Role.DESIGNER, [], app.secret_key
         )
+        kit = kit_ops.get_kit(brand)
+        asset = kit_ops.store_asset(kit, kit_ops.CleanAsset("logos/mark.png", b"png", "image/png"))
     export = WorkspaceExport(workspace_id=victim_ws.id, job_id="export-victim", status="finished")
     db.session.add(export)
     db.session.commit()
@@ -45,6 +49,7 @@ def world(app: Flask, make):
         "member": member,
         "invitation": invitation,
         "export": export,
+        "asset": asset,
         "attacker": attacker,
     }
 
@@ -104,6 +109,8 @@ FORBIDDEN = {
         ("GET", "workspaces.settings"),
         ("POST", "brands.create"),
         ("POST", "brands.update"),
+        ("POST", "kits.update_voice"),
+        ("POST", "kits.import_kit"),
     },
     Role.BRAND_MANAGER: {
         ("POST", "workspaces.update_settings"),
@@ -113,8 +120,12 @@ FORBIDDEN = {
         ("GET", "workspaces.download_export"),
     },
 }
-FORBIDDEN[Role.COPYWRITER] = FORBIDDEN[Role.DESIGNER]
-FORBIDDEN[Role.CLIENT] = FORBIDDEN[Role.DESIGNER]
+FORBIDDEN[Role.COPYWRITER] = FORBIDDEN[Role.DESIGNER] | {
+    ("POST", "kits.update_palette"),
+    ("POST", "kits.update_fonts"),
+    ("POST", "kits.upload_logos"),
+}
+FORBIDDEN[Role.CLIENT] = FORBIDDEN[Role.COPYWRITER]
 
 
 @pytest.mark.parametrize("role", [Role.BRAND_MANAGER, Role.DESIGNER, Role.COPYWRITER, Role.CLIENT])
