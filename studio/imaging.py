@@ -298,19 +298,23 @@ def encode_clean(im: Image.Image, fmt: str, quality: int) -> bytes:
     elif fmt == "PNG" and im.mode not in ("RGB", "RGBA", "L", "LA", "P"):
         im = im.convert("RGBA")
     # Pillow copies ``info`` through resize/convert and some encoders read it (JPEG
-    # comments, PNG ICC), so an output never inherits the source's metadata.
-    im.info = {}
+    # comments, PNG ICC), so hide it while saving: an output never inherits the source's
+    # metadata, and the caller's image keeps its info afterwards.
+    saved_info, im.info = im.info, {}
     buf = io.BytesIO()
-    if fmt == "JPEG":
-        # Baseline (not progressive): platforms fetch and re-encode uploads, so progressive
-        # rendering buys nothing and costs more than double the encode time.
-        im.save(buf, "JPEG", quality=quality, optimize=True)
-    elif fmt == "PNG":
-        im.save(buf, "PNG", optimize=False, compress_level=6)
-    elif fmt == "WEBP":
-        im.save(buf, "WEBP", quality=quality, method=4)
-    else:
-        raise ValueError(f"unsupported output format {fmt!r}")
+    try:
+        if fmt == "JPEG":
+            # Baseline (not progressive): platforms fetch and re-encode uploads, so
+            # progressive rendering buys nothing and costs over twice the encode time.
+            im.save(buf, "JPEG", quality=quality, optimize=True)
+        elif fmt == "PNG":
+            im.save(buf, "PNG", optimize=False, compress_level=6)
+        elif fmt == "WEBP":
+            im.save(buf, "WEBP", quality=quality, method=4)
+        else:
+            raise ValueError(f"unsupported output format {fmt!r}")
+    finally:
+        im.info = saved_info
     return buf.getvalue()
 
 

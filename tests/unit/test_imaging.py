@@ -119,6 +119,17 @@ def test_upload_formats_include_heic() -> None:
     assert "HEIF" in imaging.UPLOAD_FORMATS
 
 
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_heic_and_avif_uploads_become_clean_upright_jpeg_masters(fmt: str) -> None:
+    if fmt not in imaging.UPLOAD_FORMATS:
+        pytest.skip(f"{fmt} is not supported by this Pillow build")
+    data = fx.encode(fx.photo(320, 240), fmt, quality=80, exif=fx.exif_with_gps(6).tobytes())
+    norm = imaging.normalise_upload(data, f"phone.{fmt.lower()}")
+    assert norm.format == fmt and norm.master_format == "JPEG"
+    assert (norm.width, norm.height) == (240, 320)
+    assert_clean(norm.master)
+
+
 # ---------------------------------------------------------------------------------------
 # normalise_upload
 # ---------------------------------------------------------------------------------------
