@@ -96,6 +96,15 @@ def test_sign_in_still_works_when_redis_is_down(_app, database_url, tmp_path):
     )
     app.test_client_class = StudioClient
     client = app.test_client()
-    response = client.form("/login", {"email": "nobody@plume.example", "password": "whatever pw"})
-    assert response.status_code == 422
-    assert "don&#39;t match" in response.get_data(as_text=True)
+    try:
+        response = client.form(
+            "/login", {"email": "nobody@plume.example", "password": "whatever pw"}
+        )
+        assert response.status_code == 422
+        assert "don&#39;t match" in response.get_data(as_text=True)
+    finally:
+        # This app has its own engine; close its pool rather than leave it to the GC.
+        from studio.extensions import db
+
+        with app.app_context():
+            db.engine.dispose()
