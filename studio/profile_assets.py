@@ -518,7 +518,7 @@ def _compose(
     return canvas, logo_box, text_box, notes
 
 
-def encode_clean(spec: ProfileAssetSpec, image: Image.Image, photo: bool) -> tuple[bytes, str]:
+def _encode_asset(spec: ProfileAssetSpec, image: Image.Image, photo: bool) -> tuple[bytes, str]:
     formats = list(spec.formats)
     # Photos compress far better as JPEG; flat colour and logos stay crisp as PNG.
     if photo and "JPEG" in formats:
@@ -547,7 +547,7 @@ def compose_asset(
     """Compose one avatar or header from ``design`` at ``spec``'s size and byte cap."""
     sources = _sources or _Sources(design, [(spec.width, spec.height)])
     image, logo_box, text_box, notes = _compose(spec, sources)
-    data, fmt = encode_clean(spec, image, design.background.kind == "image")
+    data, fmt = _encode_asset(spec, image, design.background.kind == "image")
     warnings = safe_area_warnings(spec, logo_box, text_box) + notes
     return ComposedAsset(
         spec_id=spec.id,
