@@ -126,6 +126,14 @@ class TwitterTextConfig:
         """Return the weight of code points inside the configured ranges."""
         return self.ranges[0][2] if self.ranges else self.default_weight
 
+    def weight_of(self, char: str) -> int:
+        """Return the (scaled) weight of one code point."""
+        point = ord(char)
+        for lo, hi, weight in self.ranges:
+            if lo <= point <= hi:
+                return weight
+        return self.default_weight
+
     def weigh(self, text: str) -> int:
         """Return the summed (scaled) weight of ``text``'s code points."""
         heavy = len(self._heavy.findall(text)) if not text.isascii() else 0
@@ -200,6 +208,7 @@ _GRAPHEME = regex.compile(r"\X")
 _BLANK = regex.compile(r"[\p{White_Space}]*")
 
 
+@lru_cache(maxsize=256)
 def grapheme_length(text: str) -> int:
     """Return the number of extended grapheme clusters in ``text``."""
     if text.isascii():

@@ -13,6 +13,7 @@ Pinterest links nothing in a description.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
@@ -186,7 +187,12 @@ def preview_segments(platform: str, text: str, *, server: str | None = None) -> 
     """
     if platform not in PLATFORMS:
         raise UnknownPlatformError(platform)
-    text = text or ""
+    return list(_segments(platform, text or "", server))
+
+
+@lru_cache(maxsize=256)
+def _segments(platform: str, text: str, server: str | None) -> tuple[Segment, ...]:
+    # Cached as a tuple: previews re-render on every keystroke, mostly for unchanged text.
     segments: list[Segment] = []
     pos = 0
     for entity in _linked_entities(platform, text):
@@ -194,7 +200,7 @@ def preview_segments(platform: str, text: str, *, server: str | None = None) -> 
         segments.append(_entity_segment(platform, entity, server))
         pos = entity.end
     segments.extend(_text_segments(text[pos:]))
-    return segments
+    return tuple(segments)
 
 
 def _x_prefix_end(text: str, budget: int) -> int:
@@ -208,7 +214,7 @@ def _x_prefix_end(text: str, budget: int) -> int:
         if start < pos:
             continue
         for i in range(pos, start):
-            used += V3.weigh(text[i])
+            used += V3.weight_of(text[i])
             if used > limit:
                 return i
         if used + weight > limit:
@@ -218,7 +224,14 @@ def _x_prefix_end(text: str, budget: int) -> int:
     return len(text)
 
 
-def _cut_index(rules: PlatformRules, text: str) -> int | None:
+class _FoldRules(NamedTuple):
+    slug: str
+    fold_chars: int | None
+    fold_lines: int | None
+    more_label: str | None
+
+
+def _cut_index(rules: _FoldRules, text: str) -> int | None:
     """Return where ``rules`` fold ``text``, before any word or entity adjustment."""
     cut: int | None = None
     if rules.fold_chars is not None:
@@ -253,7 +266,14 @@ def fold(platform: str, text: str, *, rules: PlatformRules | None = None) -> Fol
     the last space before the platform's limit, as the apps cut between words.
     """
     rules = _rules(platform, rules)
-    text = text or ""
+    return _fold(rules.slug, text or "", rules.fold_chars, rules.fold_lines, rules.more_label)
+
+
+@lru_cache(maxsize=256)
+def _fold(
+    slug: str, text: str, fold_chars: int | None, fold_lines: int | None, more_label: str | None
+) -> Fold:
+    rules = _FoldRules(slug, fold_chars, fold_lines, more_label)
     cut = _cut_index(rules, text)
     if cut is None:
         return Fold(text, None, None)
