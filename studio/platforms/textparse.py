@@ -46,8 +46,9 @@ __all__ = [
 ]
 
 # A DNS label is at most 63 octets, and a Unicode label's punycode is never shorter than the
-# label, so longer runs can never be valid hosts. Bounding the label keeps the scan linear on
-# long unbroken text (100,000 CJK characters) where the unbounded published regex is quadratic.
+# label, so longer runs can never be valid hosts. Bounding the label (with the TLD prefilter
+# and the timeout below) keeps the scan near-linear on long unbroken text such as 100,000 CJK
+# characters, where the unbounded published regex is quadratic.
 _MAX_LABEL = 63
 MAX_URL_LENGTH = 4096  # twitter-text extractUrlsWithIndices
 MAX_TCO_SLUG_LENGTH = 40
@@ -293,14 +294,18 @@ def extract_urls(text: str, *, without_protocol: bool = True) -> tuple[Entity, .
     return tuple(_scan_urls(text, _URL_RE, without_protocol))
 
 
-def _anchored_finditer(pattern: regex.Pattern, text: str, signs: str, lookback: int):
-    """Yield ``pattern.finditer(text)``'s matches, trying only near the ``signs`` characters.
+_AT_SIGNS = regex.compile("[@＠]")
+_HASH_SIGNS = regex.compile("[#＃]")
+
+
+def _anchored_finditer(pattern: regex.Pattern, text: str, signs: regex.Pattern, lookback: int):
+    """Yield ``pattern.finditer(text)``'s matches, trying only near ``signs``' matches.
 
     Valid for patterns whose matches hold a sign at most ``lookback`` characters after their
     start: then no other start position can match, and scanning stays proportional to the
     number of signs rather than the length of the text.
     """
-    find = regex.compile("[" + regex.escape(signs) + "]").search
+    find = signs.search
     pos = 0
     while (sign := find(text, pos)) is not None:
         i = sign.start()
@@ -351,7 +356,7 @@ def extract_mentions_or_lists(text: str) -> tuple[Entity, ...]:
         return ()
     found = []
     # The preceding group is at most 4 characters (" RT:"), then the at sign.
-    for m in _anchored_finditer(_MENTION_RE, text, "@＠", 4):
+    for m in _anchored_finditer(_MENTION_RE, text, _AT_SIGNS, 4):
         if _END_MENTION_RE.match(text, m.end()):
             continue
         start = m.start() + len(m["before"])
@@ -372,7 +377,7 @@ def extract_hashtags(text: str, *, check_url_overlap: bool = True) -> tuple[Enti
     if "#" not in text and "＃" not in text:
         return ()
     tags = []
-    for m in _anchored_finditer(_HASHTAG_RE, text, "#＃", 1):
+    for m in _anchored_finditer(_HASHTAG_RE, text, _HASH_SIGNS, 1):
         if _END_HASHTAG_RE.match(text, m.end()):
             continue
         start = m.start() + len(m["before"])
