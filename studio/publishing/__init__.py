@@ -1,0 +1,1 @@
+"""Publish posts to social platforms: adapters, errors and credential encryption."""

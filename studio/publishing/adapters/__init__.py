@@ -1,0 +1,1 @@
+"""Publishing adapters: one module per platform, sharing base.py."""
