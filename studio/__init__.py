@@ -92,11 +92,21 @@ def _instance_secret(instance: Path) -> str:
 def _register_blueprints(app: Flask) -> None:
     from studio.auth.views import bp as auth_bp
     from studio.brands.views import bp as brands_bp
+    from studio.composer.views import bp as composer_bp
     from studio.health import bp as health_bp
     from studio.kits.views import bp as kits_bp
     from studio.tasks.views import bp as tasks_bp
     from studio.workspaces.views import bp as workspaces_bp
     from studio.workspaces.views import home_bp
 
-    for bp in (auth_bp, home_bp, workspaces_bp, brands_bp, kits_bp, tasks_bp, health_bp):
+    for bp in (
+        auth_bp,
+        home_bp,
+        workspaces_bp,
+        brands_bp,
+        kits_bp,
+        composer_bp,
+        tasks_bp,
+        health_bp,
+    ):
         app.register_blueprint(bp)

@@ -2,6 +2,7 @@
 
 from studio.models.exports import WorkspaceExport
 from studio.models.kits import BrandKit, KitAsset, KitVersion
+from studio.models.posts import Post, PostStatus, PostVariant
 from studio.models.users import User
 from studio.models.workspaces import (
     Brand,
@@ -20,6 +21,9 @@ __all__ = [
     "KitAsset",
     "KitVersion",
     "Membership",
+    "Post",
+    "PostStatus",
+    "PostVariant",
     "Role",
     "User",
     "Workspace",

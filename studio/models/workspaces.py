@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from studio.extensions import db
 from studio.models.base import UTCDateTime, utcnow
 from studio.models.users import User
+
+DEFAULT_PLATFORMS = (
+    "x",
+    "instagram",
+    "facebook",
+    "linkedin",
+    "threads",
+    "bluesky",
+    "mastodon",
+    "tiktok",
+    "pinterest",
+)
 
 
 class Role(enum.StrEnum):
@@ -67,6 +80,11 @@ class Brand(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     website: Mapped[str | None] = mapped_column(String(255), default=None)
     colour: Mapped[str] = mapped_column(String(7), default="#4f46e5")
+    # The platforms this brand publishes to, and its per-platform limit overrides
+    # ({"mastodon": {"text_limit": 1000}}), validated by studio.platforms.limits.rules_for.
+    platforms: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(DEFAULT_PLATFORMS))
+    platform_overrides: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON, default=dict)
+    require_alt_text: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     workspace: Mapped[Workspace] = relationship(back_populates="brands")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from studio.composer import operations as composer_ops
 from studio.extensions import db
 from studio.kits import operations as kit_ops
 from studio.models import Role, WorkspaceExport
@@ -21,6 +22,7 @@ ARGUMENTS = {
     "job_id": lambda w: w["export"].job_id,
     "token": lambda w: "not-a-real-token",
     "asset_id": lambda w: w["asset"].id,
+    "post_id": lambda w: w["post"].id,
 }
 # Routes that take no workspace object (or are public by design).
 PUBLIC_OR_OWN = {"static", "auth.invitation"}
@@ -38,6 +40,7 @@ def world(app: Flask, make):
         )
         kit = kit_ops.get_kit(brand)
         asset = kit_ops.store_asset(kit, kit_ops.CleanAsset("logos/mark.png", b"png", "image/png"))
+        post = composer_ops.create_post(owner, brand, "Victim's launch")
     export = WorkspaceExport(workspace_id=victim_ws.id, job_id="export-victim", status="finished")
     db.session.add(export)
     db.session.commit()
@@ -50,6 +53,7 @@ def world(app: Flask, make):
         "invitation": invitation,
         "export": export,
         "asset": asset,
+        "post": post,
         "attacker": attacker,
     }
 
@@ -125,7 +129,10 @@ FORBIDDEN[Role.COPYWRITER] = FORBIDDEN[Role.DESIGNER] | {
     ("POST", "kits.update_fonts"),
     ("POST", "kits.upload_logos"),
 }
-FORBIDDEN[Role.CLIENT] = FORBIDDEN[Role.COPYWRITER]
+FORBIDDEN[Role.CLIENT] = FORBIDDEN[Role.COPYWRITER] | {
+    ("POST", "composer.create"),
+    ("POST", "composer.save"),
+}
 
 
 @pytest.mark.parametrize("role", [Role.BRAND_MANAGER, Role.DESIGNER, Role.COPYWRITER, Role.CLIENT])

@@ -1,0 +1,193 @@
+"""The composer: post list, editor with autosave, live per-platform previews."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, g, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from studio.composer import operations as ops
+from studio.composer.state import VariantInput, VariantView
+from studio.extensions import db
+from studio.models import Post, PostStatus
+from studio.platforms.limits import PLATFORMS
+from studio.policy import Action, get_brand, require
+from studio.web import render_page, see_other, workspace_blueprint
+
+bp = workspace_blueprint("composer", __name__)
+
+
+@bp.get("/brands/<int:brand_id>/posts")
+def index(brand_id: int) -> str:
+    brand = get_brand(g.membership, brand_id)
+    status = request.args.get("status") or None
+    posts = ops.list_posts(brand, status)
+    return render_page(
+        "composer/index.html",
+        "post_list",
+        brand=brand,
+        posts=posts,
+        status=status,
+        statuses=list(PostStatus),
+    )
+
+
+@bp.post("/brands/<int:brand_id>/posts")
+def create(brand_id: int) -> Response:
+    brand = get_brand(g.membership, brand_id)
+    require(g.membership, Action.EDIT_CONTENT, brand)
+    post = ops.create_post(g.membership, brand, request.form.get("title", "").strip()[:200])
+    db.session.commit()
+    return see_other(url_for("composer.edit", post_id=post.id))
+
+
+def _split(raw: str) -> list[str]:
+    return [part for part in (p.strip() for p in raw.replace("\n", ",").split(",")) if part]
+
+
+def changes_from_form(form: MultiDict, post: Post) -> ops.Changes:
+    """Read the composer form: only fields present in the request change."""
+    changes = ops.Changes()
+    for name in ("title", "master_text", "campaign", "link_url"):
+        if name in form:
+            setattr(changes, name, form.get(name, ""))
+    if "labels" in form:
+        changes.labels = _split(form.get("labels", ""))
+    if "tags" in form:
+        changes.tags = _split(form.get("tags", ""))
+    if form.get("platforms_present"):
+        changes.platforms = form.getlist("platforms")
+    variant_text: dict[str, str | None] = {}
+    options: dict[str, dict[str, Any]] = {}
+    for platform in post.platforms:
+        key = f"variant_text.{platform}"
+        if key in form:
+            variant_text[platform] = form.get(key, "")
+        for option in ops.VARIANT_OPTIONS:
+            okey = f"options.{platform}.{option}"
+            if okey in form:
+                options.setdefault(platform, {})[option] = form.get(okey, "")
+    changes.variant_text = variant_text or None
+    changes.variant_options = options or None
+    return changes
+
+
+def _views(post: Post, inputs: list[VariantInput] | None = None) -> list[VariantView]:
+    return ops.assess(post, inputs if inputs is not None else ops.variant_inputs(post))
+
+
+def _editor_context(
+    post: Post, views: list[VariantView] | None = None, **extra: Any
+) -> dict[str, Any]:
+    views = views if views is not None else _views(post)
+    return {
+        "post": post,
+        "brand": post.brand,
+        "views": views,
+        "platform_choices": ops.platform_choices(post.brand),
+        "all_platforms": PLATFORMS,
+        "editable": g.membership is not None and _can_edit(post),
+        "voice_blocked": any(v.blocked for v in views),
+        **extra,
+    }
+
+
+def _can_edit(post: Post) -> bool:
+    from studio.policy import can
+
+    return can(g.membership, Action.EDIT_CONTENT, post.brand)
+
+
+@bp.get("/posts/<int:post_id>")
+def edit(post_id: int) -> str:
+    post = ops.get_post(g.membership, post_id)
+    context = _editor_context(post)
+    db.session.commit()  # the brand's kit may have been created on first use
+    return render_page("composer/edit.html", **context)
+
+
+@bp.post("/posts/<int:post_id>/save")
+def save(post_id: int) -> Response | tuple[str, int]:
+    post = ops.get_post(g.membership, post_id)
+    require(g.membership, Action.EDIT_CONTENT, post.brand)
+    changes = changes_from_form(request.form, post)
+    action = request.form.get("action", "")
+    try:
+        base = int(request.form.get("base_revision", "0"))
+        ops.apply_changes(post, changes, base, g.membership.user)
+        if action:
+            _structural(post, action)
+    except ops.StaleRevision as exc:
+        db.session.rollback()
+        return render_template(
+            "composer/_save_status.html", post=post, conflict=True, current=exc.current
+        ), 409
+    except (ops.ComposerError, ValueError) as exc:
+        db.session.rollback()
+        message = (
+            str(exc) if isinstance(exc, ops.ComposerError) else "That revision number isn't valid."
+        )
+        return render_template("composer/_save_status.html", post=post, error=message), 422
+    db.session.commit()
+    if action:
+        return see_other(url_for("composer.edit", post_id=post.id))
+    return render_template("composer/_save_status.html", post=post), 200
+
+
+def _structural(post: Post, action: str) -> None:
+    verb, _, platform = action.partition(":")
+    if verb == "customise":
+        variant = ops._variant(post, platform)
+        if variant.text is None:
+            variant.text = post.master_text
+    elif verb == "reset":
+        ops._variant(post, platform).text = None
+    elif verb == "platforms":
+        pass  # applied with the other changes; the editor reloads to show the new tabs
+    elif verb == "utm":
+        params = {
+            k: request.form.get(k, "").strip() for k in ("utm_source", "utm_medium", "utm_campaign")
+        }
+        post.link_url = ops.add_utm(post.link_url or request.form.get("link_url", ""), params)
+    else:
+        raise ops.ComposerError("Unknown action.")
+    post.revision += 1
+    db.session.flush()
+
+
+@bp.post("/posts/<int:post_id>/preview")
+def preview(post_id: int) -> tuple[str, int]:
+    """Re-render, without saving, the previews whose content changed while typing."""
+    post = ops.get_post(g.membership, post_id)
+    form = request.form
+    master = form.get("master_text", post.master_text)[: ops.MAX_TEXT]
+    inputs = []
+    for item in ops.variant_inputs(post):
+        key = f"variant_text.{item.platform}"
+        customised = key in form or item.customised
+        text = form.get(key, item.text) if customised else master
+        options = {
+            **item.options,
+            **{
+                o: form[f"options.{item.platform}.{o}"]
+                for o in ops.VARIANT_OPTIONS
+                if f"options.{item.platform}.{o}" in form
+            },
+        }
+        inputs.append(
+            VariantInput(
+                item.platform,
+                text[: ops.MAX_TEXT],
+                customised,
+                item.media,
+                item.preview_media,
+                options,
+            )
+        )
+    views = _views(post, inputs)
+    changed = [v for v in views if form.get(f"fp.{v.platform}") != v.fingerprint]
+    html = render_template(
+        "composer/_preview_update.html", **_editor_context(post, views), changed=changed
+    )
+    return html, 200
