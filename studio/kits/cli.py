@@ -18,7 +18,6 @@ from sqlalchemy import select
 from studio.extensions import db
 from studio.kits.operations import check_copy, get_kit
 from studio.models import Brand, Workspace
-from studio.voice import has_blocking
 
 
 @dataclass
@@ -96,8 +95,42 @@ def result_for(item: Item, findings: list[Any]) -> dict[str, Any]:
     }
 
 
+def platform_result(brand: Brand | None, item: Item) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Count and validate the copy as its platform would; return JSON fields and findings."""
+    from studio.composer.operations import brand_rules
+    from studio.platforms.counting import count
+    from studio.platforms.limits import PLATFORMS
+    from studio.platforms.validation import validate_variant
+
+    if item.platform not in PLATFORMS:
+        known = ", ".join(PLATFORMS)
+        raise InputProblem(f"{item.where}: unknown platform {item.platform!r} (one of: {known})")
+    rules = brand_rules(brand, item.platform) if brand else PLATFORMS[item.platform]
+    counted = count(item.platform, item.text, rules=rules)
+    options = {"brand_platforms": brand.platforms} if brand else {}
+    problems = validate_variant(item.platform, item.text, [], options, rules)
+    findings = [
+        {
+            "rule": f"platform.{p.code}",
+            "severity": "block" if p.severity == "error" else "warn",
+            "start": 0,
+            "end": 0,
+            "message": f"{p.message} {p.hint}".strip(),
+            "suggestion": None,
+        }
+        for p in problems
+    ]
+    fields = {
+        "length": counted.length,
+        "limit": counted.limit,
+        "remaining": counted.remaining,
+        "valid": not counted.over and not any(p.severity == "error" for p in problems),
+    }
+    return fields, findings
+
+
 @click.command("check")
-@click.option("--brand", "brand_slug", required=True, help="The brand's slug, e.g. ember-roasters.")
+@click.option("--brand", "brand_slug", default=None, help="The brand's slug, e.g. ember-roasters.")
 @click.option("--workspace", "workspace_slug", default=None, help="Workspace slug, if ambiguous.")
 @click.option("--platform", default=None, help="Platform the copy is for (x, instagram, …).")
 @click.option("--tag", "tags", multiple=True, help="A post tag such as 'sponsored'; repeatable.")
@@ -105,26 +138,40 @@ def result_for(item: Item, findings: list[Any]) -> dict[str, Any]:
 @click.argument("file", required=False)
 @with_appcontext
 def check_command(
-    brand_slug: str,
+    brand_slug: str | None,
     workspace_slug: str | None,
     platform: str | None,
     tags: tuple[str, ...],
     as_json: bool,
     file: str | None,
 ) -> None:
-    """Check copy (a file, .jsonl, .csv or standard input) against a brand's voice rules."""
-    kit = get_kit(_find_brand(brand_slug, workspace_slug))
+    """Check copy (a file, .jsonl, .csv or stdin) against a brand's voice and platform rules."""
+    if not brand_slug and not platform:
+        raise InputProblem("name a --brand (voice rules), a --platform (platform rules), or both")
+    brand = _find_brand(brand_slug, workspace_slug) if brand_slug else None
+    kit = get_kit(brand) if brand else None
     blocked = False
     for item in _items(file, platform, list(tags)):
-        findings = check_copy(kit, item.text, item.platform, item.tags)
-        blocked = blocked or has_blocking(findings)
+        result = result_for(
+            item, check_copy(kit, item.text, item.platform, item.tags) if kit else []
+        )
+        if item.platform:
+            fields, platform_findings = platform_result(brand, item)
+            result.update(fields)
+            result["findings"] += platform_findings
+        blocked = blocked or any(f["severity"] == "block" for f in result["findings"])
         if as_json:
-            click.echo(json.dumps(result_for(item, findings), ensure_ascii=False))
+            click.echo(json.dumps(result, ensure_ascii=False))
             continue
-        click.echo(f"{item.where}: {len(findings) or 'no'} finding(s)")
-        for f in findings:
-            fix = f" -> {f.suggestion!r}" if f.suggestion is not None else ""
-            click.echo(f"  [{f.severity}] {f.start}-{f.end} {f.rule}: {f.message}{fix}")
+        summary = f"{item.where}: {len(result['findings']) or 'no'} finding(s)"
+        if "length" in result:
+            summary += f"; {result['length']}/{result['limit']} on {item.platform}"
+        click.echo(summary)
+        for f in result["findings"]:
+            fix = f" -> {f['suggestion']!r}" if f["suggestion"] is not None else ""
+            click.echo(
+                f"  [{f['severity']}] {f['start']}-{f['end']} {f['rule']}: {f['message']}{fix}"
+            )
     db.session.rollback()
     if blocked:
         sys.exit(1)

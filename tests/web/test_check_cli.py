@@ -58,7 +58,7 @@ def test_jsonl_checks_one_post_a_line(app, brand, tmp_path):
             json.dumps(row)
             for row in (
                 {"text": "Fresh post", "platform": "x", "tags": []},
-                {"text": "Our partner's blend", "platform": "instagram", "tags": ["sponsored"]},
+                {"text": "Our partner's blend", "platform": "threads", "tags": ["sponsored"]},
             )
         )
     )
@@ -66,7 +66,7 @@ def test_jsonl_checks_one_post_a_line(app, brand, tmp_path):
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.strip().splitlines()]
     assert [len(r["findings"]) for r in lines] == [0, 1]
-    assert lines[1]["platform"] == "instagram"
+    assert lines[1]["platform"] == "threads"
     assert lines[1]["findings"][0]["rule"] == "required_phrase"
 
 
@@ -88,3 +88,37 @@ def test_bad_inputs_get_clear_messages(app, brand, tmp_path):
     broken.write_text('{"text": "ok"}\n{not json}\n')
     result = run(app, "--brand", "lintable", "--json", str(broken))
     assert result.exit_code == 2 and "broken.jsonl:2: not valid JSON" in result.output
+
+
+def test_platform_adds_length_limit_remaining_and_validity(app, brand):
+    result = run(app, "--brand", "lintable", "--platform", "x", "--json", input="a" * 290)
+    data = json.loads(result.output.strip())
+    assert (data["length"], data["limit"], data["remaining"], data["valid"]) == (
+        290,
+        280,
+        -10,
+        False,
+    )
+    assert any(
+        f["rule"].startswith("platform.") and f["severity"] == "block" for f in data["findings"]
+    )
+    assert result.exit_code == 1
+
+
+def test_platform_only_without_a_brand_applies_platform_rules(app):
+    result = run(app, "--platform", "bluesky", "--json", input="Family 👨‍👩‍👧‍👦 day")
+    data = json.loads(result.output.strip())
+    assert result.exit_code == 0, result.output
+    assert (data["length"], data["limit"], data["valid"]) == (12, 300, True)
+    assert data["findings"] == []
+
+
+def test_instagram_without_media_is_not_valid(app):
+    result = run(app, "--platform", "instagram", "--json", input="Caption only")
+    data = json.loads(result.output.strip())
+    assert data["valid"] is False and result.exit_code == 1
+
+
+def test_unknown_platform_and_nothing_to_check(app):
+    assert "unknown platform 'myspace'" in run(app, "--platform", "myspace", input="x").output
+    assert "name a --brand" in run(app, input="x").output
