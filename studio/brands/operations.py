@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from studio.extensions import db
@@ -51,3 +53,32 @@ def update_brand(brand: Brand, name: str, timezone: str, website: str | None, co
     brand.timezone = timezone
     brand.website = website or None
     brand.colour = colour.lower()
+
+
+def update_platforms(
+    brand: Brand,
+    platforms: list[str],
+    require_alt_text: bool,
+    overrides: dict[str, dict[str, Any]],
+) -> None:
+    """Set where the brand publishes and its limit overrides (each checked against the rules)."""
+    from studio.platforms.limits import PLATFORMS, OverrideError, rules_for
+
+    unknown = [p for p in platforms if p not in PLATFORMS]
+    if unknown:
+        raise BrandError(f"Unknown platform: {', '.join(unknown)}.", field="platforms")
+    if not platforms:
+        raise BrandError("Choose at least one platform this brand publishes to.", field="platforms")
+    problems = []
+    for platform, fields in overrides.items():
+        try:
+            rules_for(platform, fields)
+        except OverrideError as exc:
+            problems += [f"{PLATFORMS[platform].name}: {e}" for e in exc.errors]
+        except ValueError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise BrandError(" ".join(problems), field="overrides")
+    brand.platforms = [p for p in PLATFORMS if p in platforms]
+    brand.require_alt_text = require_alt_text
+    brand.platform_overrides = {p: dict(f) for p, f in overrides.items() if f}

@@ -116,3 +116,54 @@ def test_copywriter_sees_brand_but_not_settings_form(client, make, login):
     assert brand.name in page
     assert 'id="brand-settings"' not in page
     assert client.form(f"/w/{workspace.slug}/brands/{brand.id}", VALID).status_code == 403
+
+
+def test_platform_overrides_are_validated_and_apply_in_the_composer(client, make, login):
+    owner = make.member(make.workspace())
+    brand = make.brand(owner.workspace, name="Fedi Brand")
+    login(owner.user)
+    base = f"/w/{owner.workspace.slug}/brands/{brand.id}"
+    bad = client.form(
+        f"{base}/platforms",
+        {
+            "platforms": ["mastodon", "x"],
+            "new_platform": "mastodon",
+            "new_field": "text_limit",
+            "new_value": "-5",
+        },
+        htmx=True,
+    )
+    assert bad.status_code == 422
+    assert "cannot be negative" in bad.get_data(as_text=True)
+    ok = client.form(
+        f"{base}/platforms",
+        {
+            "platforms": ["mastodon", "x"],
+            "require_alt_text": "on",
+            "new_platform": "mastodon",
+            "new_field": "text_limit",
+            "new_value": "1000",
+            "new_note": "fosstodon.org allows 1,000",
+        },
+    )
+    assert ok.status_code == 303
+    db.session.refresh(brand)
+    assert brand.platforms == ["x", "mastodon"]
+    assert brand.platform_overrides == {
+        "mastodon": {"text_limit": {"value": "1000", "note": "fosstodon.org allows 1,000"}}
+    }
+    page = client.get(base).get_data(as_text=True)
+    assert "fosstodon.org allows 1,000" in page
+    post = client.form(f"{base}/posts", {"title": "Toot"})
+    post_url = post.headers["Location"]
+    preview = client.form(post_url + "/preview", {"master_text": "m" * 700}, htmx=True).get_data(
+        as_text=True
+    )
+    assert 'title="Mastodon: 700 of 1000' in preview
+    assert "Brand override applies: text_limit" in preview
+    removed = client.form(
+        f"{base}/platforms", {"platforms": ["mastodon"], "remove_override": "mastodon.text_limit"}
+    )
+    assert removed.status_code == 303
+    db.session.refresh(brand)
+    assert brand.platform_overrides == {}

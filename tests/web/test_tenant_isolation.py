@@ -113,6 +113,7 @@ FORBIDDEN = {
         ("GET", "workspaces.settings"),
         ("POST", "brands.create"),
         ("POST", "brands.update"),
+        ("POST", "brands.update_platforms"),
         ("POST", "kits.update_voice"),
         ("POST", "kits.import_kit"),
     },
