@@ -2,6 +2,7 @@
 
 from studio.models.exports import WorkspaceExport
 from studio.models.kits import BrandKit, KitAsset, KitVersion
+from studio.models.media import MediaCrop, MediaItem
 from studio.models.posts import Post, PostStatus, PostVariant
 from studio.models.users import User
 from studio.models.workspaces import (
@@ -20,6 +21,8 @@ __all__ = [
     "Invitation",
     "KitAsset",
     "KitVersion",
+    "MediaCrop",
+    "MediaItem",
     "Membership",
     "Post",
     "PostStatus",
