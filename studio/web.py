@@ -35,10 +35,13 @@ def workspace_blueprint(name: str, import_name: str) -> Blueprint:
 
 
 def render_page(template: str, block: str | None = None, **context: Any) -> str:
-    """Render the whole page, or only `block` when htmx asked for that fragment."""
+    """Render the whole page, or only `block` when htmx asked for that fragment.
+
+    A boosted link or form is an htmx request too, but it navigates: it gets the page.
+    """
     from flask import render_template
 
-    if block and htmx:
+    if block and htmx and not htmx.boosted:
         return render_block(template, block, **context)
     return render_template(template, **context)
 

@@ -108,3 +108,14 @@ def test_sign_in_still_works_when_redis_is_down(_app, database_url, tmp_path):
 
         with app.app_context():
             db.engine.dispose()
+
+
+def test_boosted_navigation_gets_the_whole_page_not_the_fragment(client, make, login):
+    owner = make.member(make.workspace())
+    brand = make.brand(owner.workspace)
+    login(owner.user)
+    posts = f"/w/{owner.workspace.slug}/brands/{brand.id}/posts"
+    boosted = client.get(posts, headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert "<html" in boosted.get_data(as_text=True)
+    fragment = client.hx_get(posts)
+    assert "<html" not in fragment.get_data(as_text=True)
