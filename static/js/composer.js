@@ -33,6 +33,53 @@
   document.addEventListener("change", function (evt) {
     if (evt.target.id === "preview-mode") applyMode();
   });
+  // What each autosave sent, so a merged answer only replaces text the person hasn't
+  // changed since.
+  var lastSent = {};
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var form = document.getElementById("composer");
+    if (!form || evt.detail.elt !== form) return;
+    lastSent = {};
+    form.querySelectorAll("textarea, input[type=text]").forEach(function (el) {
+      lastSent[el.name] = el.value;
+    });
+  });
+
+  function replaceKeepingCaret(el, value) {
+    var old = el.value, start = el.selectionStart, end = el.selectionEnd;
+    var prefix = 0;
+    while (prefix < old.length && prefix < value.length && old[prefix] === value[prefix]) prefix++;
+    var shift = start > prefix ? value.length - old.length : 0;
+    el.value = value;
+    if (document.activeElement === el) el.setSelectionRange(start + shift, end + shift);
+  }
+
+  document.addEventListener("plume:merged", function (evt) {
+    var form = document.getElementById("composer");
+    if (!form) return;
+    var fields = evt.detail.fields || {};
+    Object.keys(fields).forEach(function (name) {
+      var el = form.elements[name];
+      if (el && el.value === lastSent[name] && el.value !== fields[name]) replaceKeepingCaret(el, fields[name]);
+    });
+    window.plumeToast && window.plumeToast("Merged with someone else's edits.", "info");
+  });
+
+  // Resolving a conflict: take a side, move the base to the saved revision, save again.
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest("[data-resolve]");
+    if (!button) return;
+    var form = document.getElementById("composer");
+    var el = form && form.elements[button.dataset.field];
+    if (!el) return;
+    if (button.dataset.resolve === "theirs") el.value = button.dataset.value;
+    document.getElementById("base-revision").value = button.dataset.revision;
+    var panel = document.getElementById("conflict-panel");
+    button.closest(".conflict").remove();
+    if (!panel.querySelector(".conflict")) panel.hidden = true;
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
   // Cards swapped in while typing keep the chosen layout.
   document.addEventListener("htmx:afterSettle", applyMode);
 })();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -10,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
+from studio.composer.merge import merge_snapshots
 from studio.composer.state import VariantInput, VariantView, build_variant_view
 from studio.extensions import db
 from studio.kits.operations import get_kit, parsed
-from studio.models import Brand, Membership, Post, PostStatus, PostVariant, User
+from studio.models import Brand, Membership, Post, PostRevision, PostStatus, PostVariant, User
 from studio.models.base import utcnow
 from studio.platforms.limits import PLATFORMS, OverrideError, UnknownPlatformError, rules_for
 from studio.policy import visible_brands
@@ -60,8 +62,9 @@ def create_post(membership: Membership, brand: Brand, title: str = "") -> Post:
     db.session.add(post)
     db.session.flush()
     for platform in post.platforms:
-        db.session.add(PostVariant(post_id=post.id, platform=platform, options={}))
+        post.variants.append(PostVariant(platform=platform, options={}))
     db.session.flush()
+    record_revision(post, membership.user, "create", [])
     return post
 
 
@@ -126,10 +129,56 @@ def _clean_list(values: list[str], what: str, limit: int = 30) -> list[str]:
     return seen
 
 
-def apply_changes(post: Post, changes: Changes, base_revision: int, user: User | None) -> None:
-    """Apply a save made from base_revision; raises StaleRevision if someone saved since."""
-    if base_revision != post.revision:
-        raise StaleRevision(post.revision)
+class MergeConflict(ComposerError):
+    """Both people changed the same part of a field; nothing was saved over anyone."""
+
+    def __init__(
+        self, fields: list[str], mine: dict[str, Any], theirs: dict[str, Any], current: int
+    ):
+        super().__init__("Your edit overlaps someone else's.", status=409)
+        self.fields = fields
+        self.mine = mine
+        self.theirs = theirs
+        self.current = current
+
+
+def snapshot(post: Post) -> dict[str, Any]:
+    """Return every editable field of the post as plain data."""
+    return {
+        "title": post.title,
+        "master_text": post.master_text,
+        "campaign": post.campaign,
+        "link_url": post.link_url,
+        "platforms": list(post.platforms),
+        "labels": list(post.labels),
+        "tags": list(post.tags),
+        "media": list(post.media),
+        "variants": {
+            v.platform: {"text": v.text, "options": dict(v.options), "media": v.media}
+            for v in post.variants
+        },
+    }
+
+
+def restore_snapshot(post: Post, snap: dict[str, Any]) -> None:
+    """Write a snapshot's values into the post and its variants."""
+    for name in ("title", "master_text", "campaign", "link_url"):
+        setattr(post, name, snap.get(name) or "")
+    for name in ("platforms", "labels", "tags", "media"):
+        setattr(post, name, list(snap.get(name) or []))
+    for platform, values in (snap.get("variants") or {}).items():
+        variant = post.variant(platform)
+        if variant is None:
+            variant = PostVariant(platform=platform, options={})
+            post.variants.append(variant)
+        variant.text = values.get("text")
+        variant.options = dict(values.get("options") or {})
+        variant.media = values.get("media")
+
+
+def _apply_to_snapshot(snap: dict[str, Any], changes: Changes) -> dict[str, Any]:
+    """Return a copy of snap with the submitted changes applied, validated."""
+    new = copy.deepcopy(snap)
     for name in ("master_text",):
         value = getattr(changes, name)
         if value is not None and len(value) > MAX_TEXT:
@@ -138,40 +187,122 @@ def apply_changes(post: Post, changes: Changes, base_revision: int, user: User |
                 field=name,
             )
     if changes.title is not None:
-        post.title = changes.title.strip()[:200] or "Untitled post"
+        new["title"] = changes.title.strip()[:200] or "Untitled post"
     if changes.master_text is not None:
-        post.master_text = changes.master_text
+        new["master_text"] = changes.master_text
     if changes.labels is not None:
-        post.labels = _clean_list(changes.labels, "labels")
+        new["labels"] = _clean_list(changes.labels, "labels")
     if changes.tags is not None:
-        post.tags = [t.lower() for t in _clean_list(changes.tags, "tags")]
+        new["tags"] = [t.lower() for t in _clean_list(changes.tags, "tags")]
     if changes.campaign is not None:
-        post.campaign = changes.campaign.strip()[:120]
+        new["campaign"] = changes.campaign.strip()[:120]
     if changes.link_url is not None:
         link = changes.link_url.strip()
         if link:
             add_utm(link, {})  # validates
-        post.link_url = link[:2000]
+        new["link_url"] = link[:2000]
     if changes.platforms is not None:
-        set_platforms(post, changes.platforms)
+        unknown = [p for p in changes.platforms if p not in PLATFORMS]
+        if unknown:
+            raise ComposerError(f"Unknown platform: {', '.join(unknown)}.", field="platforms")
+        if not changes.platforms:
+            raise ComposerError("Choose at least one platform.", field="platforms")
+        new["platforms"] = [p for p in PLATFORMS if p in changes.platforms]
     if changes.media is not None:
-        post.media = changes.media
+        new["media"] = changes.media
+    variants = new.setdefault("variants", {})
     for platform, text in (changes.variant_text or {}).items():
-        variant = _variant(post, platform)
+        if platform not in new["platforms"] or platform not in variants:
+            raise ComposerError(
+                f"This post has no {platform} variant; add {platform} to its platforms first.",
+                field="platforms",
+            )
         if text is not None and len(text) > MAX_TEXT:
             raise ComposerError(f"The {platform} text is too long to keep.", field=platform)
-        variant.text = text
+        variants[platform]["text"] = text
     for platform, options in (changes.variant_options or {}).items():
-        variant = _variant(post, platform)
-        variant.options = {
-            **variant.options,
-            **{k: str(v)[:2000] for k, v in options.items() if k in VARIANT_OPTIONS},
-        }
+        if platform in variants:
+            variants[platform]["options"] = {
+                **variants[platform].get("options", {}),
+                **{k: str(v)[:2000] for k, v in options.items() if k in VARIANT_OPTIONS},
+            }
     for platform, media in (changes.variant_media or {}).items():
-        _variant(post, platform).media = media
+        if platform in variants:
+            variants[platform]["media"] = media
+    for platform in new["platforms"]:
+        variants.setdefault(platform, {"text": None, "options": {}, "media": None})
+    return new
+
+
+def get_revision(post: Post, number: int) -> PostRevision | None:
+    """Return one of the post's revisions by number."""
+    return db.session.scalar(
+        select(PostRevision).where(PostRevision.post_id == post.id, PostRevision.number == number)
+    )
+
+
+def _changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    names = [k for k in after if k != "variants" and before.get(k) != after.get(k)]
+    for platform, values in after.get("variants", {}).items():
+        old = before.get("variants", {}).get(platform, {})
+        names += [f"{platform}.{k}" for k in values if old.get(k) != values.get(k)]
+    return names
+
+
+def record_revision(
+    post: Post, user: User | None, kind: str, fields: list[str], **extra: Any
+) -> PostRevision:
+    """Store the post as it now stands as revision post.revision."""
+    row = PostRevision(
+        post_id=post.id,
+        number=post.revision,
+        author_id=user.id if user else None,
+        fields=fields,
+        kind=kind,
+        snapshot=snapshot(post),
+        **extra,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+@dataclass
+class SaveResult:
+    saved: bool
+    merged: bool = False
+    merged_fields: list[str] | None = None
+
+
+def apply_changes(
+    post: Post, changes: Changes, base_revision: int, user: User | None
+) -> SaveResult:
+    """Save changes made from base_revision, merging with anything saved since.
+
+    Raises MergeConflict when the edits overlap, StaleRevision when the base is unknown.
+    """
+    current = snapshot(post)
+    if base_revision == post.revision:
+        base = current
+    else:
+        row = get_revision(post, base_revision) if 0 < base_revision < post.revision else None
+        if row is None:
+            raise StaleRevision(post.revision)
+        base = row.snapshot
+    mine = _apply_to_snapshot(base, changes)
+    result = merge_snapshots(base, mine, current)
+    if result.conflicts:
+        raise MergeConflict(result.conflicts, mine, current, post.revision)
+    fields = _changed_fields(current, result.merged)
+    if not fields:
+        return SaveResult(saved=False)
+    restore_snapshot(post, result.merged)
     post.revision += 1
     post.updated_at = utcnow()
     db.session.flush()
+    merged = base is not current
+    record_revision(post, user, "merge" if merged else "save", fields)
+    return SaveResult(saved=True, merged=merged, merged_fields=result.merged_fields)
 
 
 def _variant(post: Post, platform: str) -> PostVariant:
@@ -182,19 +313,6 @@ def _variant(post: Post, platform: str) -> PostVariant:
             field="platforms",
         )
     return variant
-
-
-def set_platforms(post: Post, platforms: list[str]) -> None:
-    """Target exactly these platforms; a removed variant keeps its text for re-adding."""
-    unknown = [p for p in platforms if p not in PLATFORMS]
-    if unknown:
-        raise ComposerError(f"Unknown platform: {', '.join(unknown)}.", field="platforms")
-    if not platforms:
-        raise ComposerError("Choose at least one platform.", field="platforms")
-    post.platforms = [p for p in PLATFORMS if p in platforms]
-    for platform in post.platforms:
-        if post.variant(platform) is None:
-            post.variants.append(PostVariant(platform=platform, options={}))
 
 
 def brand_rules(brand: Brand, platform: str):  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Response, g, render_template, request, url_for
@@ -113,26 +114,45 @@ def save(post_id: int) -> Response | tuple[str, int]:
     require(g.membership, Action.EDIT_CONTENT, post.brand)
     changes = changes_from_form(request.form, post)
     action = request.form.get("action", "")
+    user = g.membership.user
     try:
         base = int(request.form.get("base_revision", "0"))
-        ops.apply_changes(post, changes, base, g.membership.user)
+        result = ops.apply_changes(post, changes, base, user)
         if action:
             _structural(post, action)
+            post.revision += 1
+            ops.record_revision(post, user, "save", [action])
+    except ops.MergeConflict as exc:
+        db.session.rollback()
+        html = render_template(
+            "composer/_save_status.html", post=post, conflict=exc, current=exc.current
+        )
+        return html, 409
     except ops.StaleRevision as exc:
         db.session.rollback()
-        return render_template(
-            "composer/_save_status.html", post=post, conflict=True, current=exc.current
-        ), 409
+        html = render_template(
+            "composer/_save_status.html", post=post, stale=True, current=exc.current
+        )
+        return html, 409
     except (ops.ComposerError, ValueError) as exc:
         db.session.rollback()
-        message = (
-            str(exc) if isinstance(exc, ops.ComposerError) else "That revision number isn't valid."
-        )
+        message = str(exc) if isinstance(exc, ops.ComposerError) else "That revision isn't valid."
         return render_template("composer/_save_status.html", post=post, error=message), 422
     db.session.commit()
     if action:
         return see_other(url_for("composer.edit", post_id=post.id))
-    return render_template("composer/_save_status.html", post=post), 200
+    response = Response(render_template("composer/_save_status.html", post=post, result=result))
+    if result.merged:
+        # The browser puts the merged text into the fields it sent, keeping the caret.
+        merged = ops.snapshot(post)
+        fields = {"master_text": merged["master_text"], "title": merged["title"]}
+        for platform, values in merged["variants"].items():
+            if values["text"] is not None:
+                fields[f"variant_text.{platform}"] = values["text"]
+        response.headers["HX-Trigger"] = json.dumps(
+            {"plume:merged": {"fields": fields, "revision": post.revision}}
+        )
+    return response
 
 
 def _structural(post: Post, action: str) -> None:
@@ -146,13 +166,11 @@ def _structural(post: Post, action: str) -> None:
     elif verb == "platforms":
         pass  # applied with the other changes; the editor reloads to show the new tabs
     elif verb == "utm":
-        params = {
-            k: request.form.get(k, "").strip() for k in ("utm_source", "utm_medium", "utm_campaign")
-        }
+        keys = ("utm_source", "utm_medium", "utm_campaign")
+        params = {k: request.form.get(k, "").strip() for k in keys}
         post.link_url = ops.add_utm(post.link_url or request.form.get("link_url", ""), params)
     else:
         raise ops.ComposerError("Unknown action.")
-    post.revision += 1
     db.session.flush()
 
 

@@ -3,7 +3,7 @@
 from studio.models.exports import WorkspaceExport
 from studio.models.kits import BrandKit, KitAsset, KitVersion
 from studio.models.media import MediaCrop, MediaItem
-from studio.models.posts import Post, PostStatus, PostVariant
+from studio.models.posts import Post, PostRevision, PostStatus, PostVariant
 from studio.models.users import User
 from studio.models.workspaces import (
     Brand,
@@ -25,6 +25,7 @@ __all__ = [
     "MediaItem",
     "Membership",
     "Post",
+    "PostRevision",
     "PostStatus",
     "PostVariant",
     "Role",

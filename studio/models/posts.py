@@ -98,3 +98,23 @@ class PostVariant(db.Model):
 
     def effective_text(self) -> str:
         return self.post.master_text if self.text is None else self.text
+
+
+class PostRevision(db.Model):
+    """The post as it stood after one save: who, when, which fields, and every field's value."""
+
+    __tablename__ = "post_revisions"
+    __table_args__ = (UniqueConstraint("post_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # "save" | "merge" | "restore" | "create"
+    kind: Mapped[str] = mapped_column(String(20), default="save")
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    restored_from: Mapped[int | None] = mapped_column(default=None)
+
+    author: Mapped[User | None] = relationship()

@@ -83,7 +83,9 @@ def test_autosave_needs_the_base_revision_and_answers_409_when_stale(client, des
         url(desk, post, "/save"), {"base_revision": "1", "master_text": "Other"}, htmx=True
     )
     assert stale.status_code == 409
-    assert "Someone else saved" in stale.get_data(as_text=True)
+    body = stale.get_data(as_text=True)
+    assert "overlaps one saved by someone else" in body
+    assert "Keep mine" in body and "Keep theirs" in body and 'data-value="Hello tea"' in body
     db.session.refresh(post)
     assert post.master_text == "Hello tea" and post.revision == 2
 
@@ -304,3 +306,49 @@ def test_post_list_filters_by_status_and_serves_a_fragment(client, desk, login):
     assert "<html" in full and "Launch" in full
     fragment = client.hx_get(list_url + "?status=approved").get_data(as_text=True)
     assert "<html" not in fragment and "Launch" not in fragment and 'id="post-list"' in fragment
+
+
+def test_edits_to_different_parts_are_merged_and_both_survive(client, desk, login):
+    login(desk["copywriter"].user)
+    post = new_post(client, desk)
+    base = "First line about tea.\nSecond line about the shop.\nThird line with the link."
+    client.form(url(desk, post, "/save"), {"base_revision": "1", "master_text": base}, htmx=True)
+    # Two people start from revision 2; one edits the first line, the other the third.
+    first = base.replace("First line about tea.", "First line about green tea.")
+    third = base.replace("Third line with the link.", "Third line with the new link.")
+    a = client.form(
+        url(desk, post, "/save"), {"base_revision": "2", "master_text": first}, htmx=True
+    )
+    assert a.status_code == 200
+    b = client.form(
+        url(desk, post, "/save"), {"base_revision": "2", "master_text": third}, htmx=True
+    )
+    assert b.status_code == 200
+    assert "merged with others" in b.get_data(as_text=True)
+    assert '"plume:merged"' in b.headers["HX-Trigger"]
+    db.session.refresh(post)
+    assert post.master_text == (
+        "First line about green tea.\nSecond line about the shop.\nThird line with the new link."
+    )
+    kinds = [r.kind for r in sorted(post_revisions(post), key=lambda r: r.number)]
+    assert kinds == ["create", "save", "save", "merge"]
+    assert [r.number for r in sorted(post_revisions(post), key=lambda r: r.number)] == [1, 2, 3, 4]
+
+
+def post_revisions(post):
+    from studio.models import PostRevision
+
+    return db.session.scalars(select(PostRevision).where(PostRevision.post_id == post.id)).all()
+
+
+def test_unknown_base_revision_is_a_409_not_a_500(client, desk, login):
+    login(desk["copywriter"].user)
+    post = new_post(client, desk)
+    response = client.form(
+        url(desk, post, "/save"), {"base_revision": "99", "master_text": "x"}, htmx=True
+    )
+    assert response.status_code == 409
+    junk = client.form(
+        url(desk, post, "/save"), {"base_revision": "abc", "master_text": "x"}, htmx=True
+    )
+    assert junk.status_code == 422
