@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import re
 import time
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -58,11 +61,48 @@ __all__ = [
     "normalise_base_url",
     "parse_retry_after",
     "same_text",
+    "secret_url",
 ]
 
 USER_AGENT = "Plume/0.1 (+https://github.com/plume-studio; publishing)"
 REDACTED = "[redacted]"
 _MAX_REASON = 400
+
+
+# ---------------------------------------------------------------------------------------
+# Keeping secrets out of logs
+# ---------------------------------------------------------------------------------------
+
+# httpx logs every request's full URL at INFO. A webhook URL (Slack, Zapier) is itself a
+# secret, and query strings may hold tokens, so the filter below drops every query string
+# and, while a secret URL is being called, the path too.
+_SECRET_URL: ContextVar[bool] = ContextVar("plume_secret_url", default=False)
+
+
+class _RedactRequestURLs(logging.Filter):
+    """Rewrite httpx's "HTTP Request" log lines so they never show a secret URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 2 and isinstance(args[1], httpx.URL):
+            url: httpx.URL = args[1]
+            origin = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+            shown = origin + ("/[redacted]" if _SECRET_URL.get() else url.path)
+            record.args = (args[0], shown, *args[2:])
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RedactRequestURLs())
+
+
+@contextmanager
+def secret_url() -> Iterator[None]:
+    """Keep the path of URLs requested inside this block out of the logs."""
+    token = _SECRET_URL.set(True)
+    try:
+        yield
+    finally:
+        _SECRET_URL.reset(token)
 
 
 # ---------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from studio.publishing.adapters.base import (
     OutgoingPost,
     Published,
     normalise_base_url,
+    secret_url,
 )
 from studio.publishing.errors import AUTH, NOT_FOUND, PermanentError, PublishError
 
@@ -174,7 +175,7 @@ class WebhookAdapter(HttpAdapter):
         }
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        with self._client() as client:
+        with self._client() as client, secret_url():
             return self._request(client, "POST", url, content=raw, headers=headers, commits=commits)
 
     def _reason(self, response: httpx.Response, body: Any) -> str | None:

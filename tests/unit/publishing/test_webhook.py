@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import time
 
 import pytest
 
 from studio.publishing.adapters.base import OutgoingMedia, OutgoingPost
 from studio.publishing.adapters.webhook import WebhookAdapter, sign, verify_signature
+from studio.publishing.adapters.x import XAdapter
 from studio.publishing.errors import (
     AUTH,
     NOT_FOUND,
@@ -156,3 +158,22 @@ def test_connection_refused_is_transient(adapter):
 def test_redact_hides_the_url_and_the_secret():
     redacted = WebhookAdapter().redact({"url": "https://hooks.slack.com/T/B/X", "secret": "s"})
     assert redacted == {"url": "[redacted]", "secret": "[redacted]"}
+
+
+def test_the_webhook_url_never_reaches_the_logs(adapter, creds, server, caplog):
+    caplog.set_level(logging.INFO, logger="httpx")
+    server.route("POST", HOOK, Reply(200, {}))
+    adapter.publish(OutgoingPost("x"), creds, "k")
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert lines == [f'HTTP Request: POST {server.url}/[redacted] "HTTP/1.1 200 OK"']
+
+
+def test_other_requests_log_their_path_but_never_a_query(fast, server, caplog):
+    caplog.set_level(logging.INFO, logger="httpx")
+    server.route("GET", r"/2/users/me", Reply(200, {"data": {"id": "1", "username": "e"}}))
+    XAdapter(base_url=server.url, **fast).verify({"access_token": "secret-token"})
+
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert line.startswith(f"HTTP Request: GET {server.url}/2/users/me ")
+    assert "user.fields" not in line and "secret-token" not in line
