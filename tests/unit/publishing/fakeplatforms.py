@@ -55,6 +55,7 @@ class FakeMastodon:
     token: str = "good-token"
     max_chars: int = 500
     processing_polls: int = 0  # GET /api/v1/media/:id answers 206 this many times
+    honour_idempotency: bool = True  # False plays a key older than Mastodon's one hour
     statuses: list[dict[str, Any]] = field(default_factory=list)
     media: dict[str, dict[str, Any]] = field(default_factory=dict)
     idempotency: dict[str, str] = field(default_factory=dict)
@@ -144,7 +145,7 @@ class FakeMastodon:
         media_ids = form.get("media_ids[]", [])
         key = request.header("idempotency-key")
         with self._lock:
-            if key and key in self.idempotency:
+            if key and self.honour_idempotency and key in self.idempotency:
                 first = next(s for s in self.statuses if s["id"] == self.idempotency[key])
                 return Reply(200, first)
             if not text.strip() and not media_ids:
