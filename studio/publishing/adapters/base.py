@@ -527,7 +527,9 @@ class HttpAdapter(Adapter):
         if status >= 500 or status == 408:
             return TransientError(
                 _sentence(f"{name} had a problem on its side (HTTP {status}){said}"),
-                retry_after=retry_after_from(response.headers),
+                # Only Retry-After: Mastodon and Bluesky send rate-limit reset headers on
+                # every answer, and they say nothing about when a 5xx will clear.
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
                 status=status,
             )
         if status in (401, 403):

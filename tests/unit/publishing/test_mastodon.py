@@ -242,12 +242,29 @@ def test_rate_limit_falls_back_to_mastodons_reset_header(adapter, creds, server,
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_server_errors_are_transient(adapter, creds, server, mastodon, status):
-    server.next("POST", STATUSES, Reply(status, body=b"<html>Bad gateway</html>"))
+    # Mastodon sends its rate-limit reset on every answer; it says nothing about a 5xx.
+    reset = (datetime.now(UTC) + timedelta(seconds=300)).isoformat()
+    server.next(
+        "POST",
+        STATUSES,
+        Reply(status, body=b"<html>Bad gateway</html>", headers={"X-RateLimit-Reset": reset}),
+    )
     with pytest.raises(TransientError) as caught:
         adapter.publish(OutgoingPost("x"), creds, "k")
 
     assert caught.value.status == status
     assert f"HTTP {status}" in caught.value.message
+    assert caught.value.retry_after is None
+    assert not mastodon.statuses
+
+
+def test_a_503_with_retry_after_says_when(adapter, creds, server, mastodon):
+    server.next(
+        "POST", STATUSES, Reply(503, {"error": "Maintenance"}, headers={"Retry-After": "45"})
+    )
+    with pytest.raises(TransientError, match="Maintenance") as caught:
+        adapter.publish(OutgoingPost("x"), creds, "k")
+    assert caught.value.retry_after == 45
 
 
 def test_no_answer_after_sending_the_status_is_an_unknown_outcome(adapter, creds, server, mastodon):
