@@ -34,8 +34,61 @@
     if (evt.target.id === "preview-mode") applyMode();
   });
   // What each autosave sent, so a merged answer only replaces text the person hasn't
-  // changed since.
+  // changed since; and each field's value as the server last had it ("synced"), so a
+  // field whose value differs from it has unsaved typing that must not be overwritten.
   var lastSent = {};
+  var synced = {};
+
+  function fieldsOf(form) {
+    return form.querySelectorAll("textarea, input[type=text], input[type=url]");
+  }
+  function recordSynced() {
+    var form = document.getElementById("composer");
+    if (!form) return;
+    synced = {};
+    fieldsOf(form).forEach(function (el) { synced[el.name] = el.value; });
+  }
+  document.addEventListener("DOMContentLoaded", recordSynced);
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    if (evt.detail.elt === document.body || (evt.detail.elt && evt.detail.elt.querySelector && evt.detail.elt.querySelector("#composer"))) recordSynced();
+  });
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var form = document.getElementById("composer");
+    if (form && evt.detail.elt === form && evt.detail.successful) {
+      Object.keys(lastSent).forEach(function (name) { synced[name] = lastSent[name]; });
+    }
+  });
+
+  // Someone else saved: take their text into every field this person isn't changing.
+  document.addEventListener("plume:remote", function (evt) {
+    var form = document.getElementById("composer");
+    if (!form) return;
+    var dirty = false;
+    fieldsOf(form).forEach(function (el) { if (el.value !== synced[el.name]) dirty = true; });
+    if (evt.detail.reload && !dirty) { window.location.reload(); return; }
+    var fields = evt.detail.fields || {};
+    Object.keys(fields).forEach(function (name) {
+      var el = form.elements[name];
+      if (el && el.value === synced[name] && el.value !== fields[name]) {
+        replaceKeepingCaret(el, fields[name]);
+        synced[name] = fields[name];
+      }
+    });
+    // Moving the base forward is only safe when nothing typed here is unsaved; otherwise
+    // the next save merges from the old base and keeps both people's work.
+    if (!dirty) document.getElementById("base-revision").value = evt.detail.revision;
+    var refresh = document.getElementById("preview-refresh");
+    if (refresh && window.htmx) window.htmx.trigger(refresh, "plume:refresh");
+  });
+
+  window.addEventListener("pagehide", function () {
+    var sync = document.getElementById("sync");
+    var token = document.querySelector("#composer input[name=csrf_token]");
+    if (!sync || !token || !navigator.sendBeacon) return;
+    var data = new FormData();
+    data.append("csrf_token", token.value);
+    navigator.sendBeacon(sync.dataset.leaveUrl, data);
+  });
   document.addEventListener("htmx:beforeRequest", function (evt) {
     var form = document.getElementById("composer");
     if (!form || evt.detail.elt !== form) return;
@@ -60,7 +113,10 @@
     var fields = evt.detail.fields || {};
     Object.keys(fields).forEach(function (name) {
       var el = form.elements[name];
-      if (el && el.value === lastSent[name] && el.value !== fields[name]) replaceKeepingCaret(el, fields[name]);
+      if (el && el.value === lastSent[name] && el.value !== fields[name]) {
+        replaceKeepingCaret(el, fields[name]);
+        synced[name] = fields[name];
+      }
     });
     window.plumeToast && window.plumeToast("Merged with someone else's edits.", "info");
   });

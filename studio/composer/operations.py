@@ -359,3 +359,26 @@ def assess(post: Post, inputs: list[VariantInput]) -> list[VariantView]:
         )
         for item in inputs
     ]
+
+
+def revisions_since(post: Post, number: int) -> list[PostRevision]:
+    """Return the revisions saved after the given one, oldest first."""
+    return list(
+        db.session.scalars(
+            select(PostRevision)
+            .where(PostRevision.post_id == post.id, PostRevision.number > number)
+            .order_by(PostRevision.number)
+        )
+    )
+
+
+def restore_revision(post: Post, row: PostRevision, user: User | None) -> None:
+    """Make an old revision current again, as a new revision (history is never rewritten)."""
+    before = snapshot(post)
+    restore_snapshot(post, row.snapshot)
+    post.revision += 1
+    post.updated_at = utcnow()
+    db.session.flush()
+    record_revision(
+        post, user, "restore", _changed_fields(before, snapshot(post)), restored_from=row.number
+    )

@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Response, g, render_template, request, url_for
+from flask import Response, flash, g, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest, NotFound
 
+from studio.composer import history as history_mod
 from studio.composer import operations as ops
+from studio.composer import presence
 from studio.composer.state import VariantInput, VariantView
 from studio.extensions import db
 from studio.models import Post, PostStatus
 from studio.platforms.limits import PLATFORMS
 from studio.policy import Action, get_brand, require
+from studio.tasks.queue import redis_connection
 from studio.web import render_page, see_other, workspace_blueprint
 
 bp = workspace_blueprint("composer", __name__)
@@ -24,11 +28,13 @@ def index(brand_id: int) -> str:
     brand = get_brand(g.membership, brand_id)
     status = request.args.get("status") or None
     posts = ops.list_posts(brand, status)
+    editing = presence.present_many(redis_connection(), [p.id for p in posts])
     return render_page(
         "composer/index.html",
         "post_list",
         brand=brand,
         posts=posts,
+        editing=editing,
         status=status,
         statuses=list(PostStatus),
     )
@@ -209,3 +215,100 @@ def preview(post_id: int) -> tuple[str, int]:
         "composer/_preview_update.html", **_editor_context(post, views), changed=changed
     )
     return html, 200
+
+
+FIELD_LABELS = {"master_text": "the caption", "title": "the post name"}
+
+
+def _field_label(field: str | None) -> str | None:
+    if not field:
+        return None
+    if field.startswith("variant_text."):
+        platform = field.split(".", 1)[1]
+        return f"the {PLATFORMS[platform].name} text" if platform in PLATFORMS else None
+    return FIELD_LABELS.get(field, "the details")
+
+
+@bp.get("/posts/<int:post_id>/sync")
+def sync(post_id: int) -> Response:
+    """Report presence and hand back changes others saved since the browser's revision."""
+    post = ops.get_post(g.membership, post_id)
+    redis = redis_connection()
+    field = request.args.get("field") or None
+    user = g.membership.user
+    presence.touch(
+        redis, post.id, user.id, user.name, field if field in _editable_fields(post) else None
+    )
+    others = [p for p in presence.present(redis, post.id) if p.user_id != user.id]
+    html = render_template("composer/_presence.html", others=others, label=_field_label, oob=True)
+    response = Response(html)
+    try:
+        known = int(request.args.get("rev", "0"))
+    except ValueError:
+        known = post.revision
+    if known < post.revision:
+        snap = ops.snapshot(post)
+        fields = {"master_text": snap["master_text"], "title": snap["title"]}
+        for platform, values in snap["variants"].items():
+            if values["text"] is not None:
+                fields[f"variant_text.{platform}"] = values["text"]
+        structural = any(
+            name == "platforms" or name.startswith(("customise:", "reset:"))
+            for row in ops.revisions_since(post, known)
+            for name in row.fields
+        )
+        response.headers["HX-Trigger"] = json.dumps(
+            {"plume:remote": {"revision": post.revision, "fields": fields, "reload": structural}}
+        )
+    return response
+
+
+def _editable_fields(post: Post) -> set[str]:
+    return {"master_text", "title"} | {f"variant_text.{p}" for p in post.platforms}
+
+
+@bp.post("/posts/<int:post_id>/leave")
+def leave(post_id: int) -> tuple[str, int]:
+    post = ops.get_post(g.membership, post_id)
+    presence.leave(redis_connection(), post.id, g.membership.user.id)
+    return "", 204
+
+
+@bp.get("/posts/<int:post_id>/history")
+def history(post_id: int) -> str:
+    post = ops.get_post(g.membership, post_id)
+    revisions = ops.revisions_since(post, 0)[::-1]
+    entries = history_mod.group(revisions)
+    newest = revisions[0].number if revisions else post.revision
+    try:
+        a = int(request.args.get("a", newest - 1 if newest > 1 else newest))
+        b = int(request.args.get("b", newest))
+    except ValueError as exc:
+        raise BadRequest("Revision numbers are whole numbers.") from exc
+    old, new = ops.get_revision(post, a), ops.get_revision(post, b)
+    if old is None or new is None:
+        raise NotFound("This post has no such revision.")
+    return render_page(
+        "composer/history.html",
+        "comparison",
+        post=post,
+        brand=post.brand,
+        entries=entries,
+        old=old,
+        new=new,
+        diffs=history_mod.compare(old.snapshot, new.snapshot),
+        editable=_can_edit(post),
+    )
+
+
+@bp.post("/posts/<int:post_id>/history/<int:number>/restore")
+def restore(post_id: int, number: int) -> Response:
+    post = ops.get_post(g.membership, post_id)
+    require(g.membership, Action.EDIT_CONTENT, post.brand)
+    row = ops.get_revision(post, number)
+    if row is None:
+        raise NotFound("This post has no such revision.")
+    ops.restore_revision(post, row, g.membership.user)
+    db.session.commit()
+    flash(f"Restored revision {number} as revision {post.revision}.", "success")
+    return see_other(url_for("composer.edit", post_id=post.id))

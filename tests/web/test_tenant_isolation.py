@@ -23,6 +23,7 @@ ARGUMENTS = {
     "token": lambda w: "not-a-real-token",
     "asset_id": lambda w: w["asset"].id,
     "post_id": lambda w: w["post"].id,
+    "number": lambda w: 1,
 }
 # Routes that take no workspace object (or are public by design).
 PUBLIC_OR_OWN = {"static", "auth.invitation"}
@@ -133,6 +134,7 @@ FORBIDDEN[Role.COPYWRITER] = FORBIDDEN[Role.DESIGNER] | {
 FORBIDDEN[Role.CLIENT] = FORBIDDEN[Role.COPYWRITER] | {
     ("POST", "composer.create"),
     ("POST", "composer.save"),
+    ("POST", "composer.restore"),
 }
 
 
