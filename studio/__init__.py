@@ -90,6 +90,7 @@ def _instance_secret(instance: Path) -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from studio.assets.views import bp as assets_bp
     from studio.auth.views import bp as auth_bp
     from studio.brands.views import bp as brands_bp
     from studio.composer.views import bp as composer_bp
@@ -105,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
         workspaces_bp,
         brands_bp,
         kits_bp,
+        assets_bp,
         composer_bp,
         tasks_bp,
         health_bp,
