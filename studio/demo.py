@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from studio.assets.demo import load_demo_media
 from studio.auth.operations import create_user, find_user_by_email
 from studio.brands.operations import create_brand
 from studio.extensions import db
@@ -95,3 +96,4 @@ def seed_demo(password: str = DEMO_PASSWORD) -> DemoResult:
 
 # Each area that has demo data adds the function that creates it here.
 DEMO_HOOKS: list[Callable[[Workspace, list[Brand], dict[Role, User]], None]] = [load_demo_kits]
+DEMO_HOOKS.append(load_demo_media)
