@@ -68,13 +68,18 @@ def create_post(membership: Membership, brand: Brand, title: str = "") -> Post:
     return post
 
 
-def get_post(membership: Membership, post_id: int) -> Post:
-    """Return a post the member may see, or 404."""
-    post = db.session.scalar(
+def get_post(membership: Membership, post_id: int, *, for_update: bool = False) -> Post:
+    """Return a post the member may see, or 404; for_update locks its row until commit."""
+    query = (
         select(Post)
         .where(Post.id == post_id, Post.workspace_id == membership.workspace_id)
         .options(selectinload(Post.variants), selectinload(Post.brand))
     )
+    if for_update:
+        # Saves to one post queue up on PostgreSQL as they do behind SQLite's write lock,
+        # so each merges against the revision the previous one produced.
+        query = query.with_for_update(of=Post)
+    post = db.session.scalar(query)
     if post is None:
         raise NotFound("No such post in this workspace.")
     visible = db.session.scalar(visible_brands(membership).where(Brand.id == post.brand_id))

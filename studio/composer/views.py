@@ -116,7 +116,7 @@ def edit(post_id: int) -> str:
 
 @bp.post("/posts/<int:post_id>/save")
 def save(post_id: int) -> Response | tuple[str, int]:
-    post = ops.get_post(g.membership, post_id)
+    post = ops.get_post(g.membership, post_id, for_update=True)
     require(g.membership, Action.EDIT_CONTENT, post.brand)
     changes = changes_from_form(request.form, post)
     action = request.form.get("action", "")
@@ -144,19 +144,26 @@ def save(post_id: int) -> Response | tuple[str, int]:
         db.session.rollback()
         message = str(exc) if isinstance(exc, ops.ComposerError) else "That revision isn't valid."
         return render_template("composer/_save_status.html", post=post, error=message), 422
+    # Read what this save produced before committing: once the write lock is released
+    # another save may land, and its revision must not be reported as this one's.
+    revision = post.revision
+    saved = ops.snapshot(post)
+    __import__("studio.approvals.operations", fromlist=["_"]).on_post_saved(post, revision, user)
     db.session.commit()
     if action:
         return see_other(url_for("composer.edit", post_id=post.id))
-    response = Response(render_template("composer/_save_status.html", post=post, result=result))
+    html = render_template(
+        "composer/_save_status.html", post=post, result=result, revision=revision
+    )
+    response = Response(html)
     if result.merged:
         # The browser puts the merged text into the fields it sent, keeping the caret.
-        merged = ops.snapshot(post)
-        fields = {"master_text": merged["master_text"], "title": merged["title"]}
-        for platform, values in merged["variants"].items():
+        fields = {"master_text": saved["master_text"], "title": saved["title"]}
+        for platform, values in saved["variants"].items():
             if values["text"] is not None:
                 fields[f"variant_text.{platform}"] = values["text"]
         response.headers["HX-Trigger"] = json.dumps(
-            {"plume:merged": {"fields": fields, "revision": post.revision}}
+            {"plume:merged": {"fields": fields, "revision": revision}}
         )
     return response
 
@@ -303,7 +310,7 @@ def history(post_id: int) -> str:
 
 @bp.post("/posts/<int:post_id>/history/<int:number>/restore")
 def restore(post_id: int, number: int) -> Response:
-    post = ops.get_post(g.membership, post_id)
+    post = ops.get_post(g.membership, post_id, for_update=True)
     require(g.membership, Action.EDIT_CONTENT, post.brand)
     row = ops.get_revision(post, number)
     if row is None:
