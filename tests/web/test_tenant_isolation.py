@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from flask import Flask
+from PIL import Image
 
+from studio.assets import operations as media_ops
 from studio.composer import operations as composer_ops
 from studio.extensions import db
 from studio.kits import operations as kit_ops
@@ -23,6 +27,11 @@ ARGUMENTS = {
     "token": lambda w: "not-a-real-token",
     "asset_id": lambda w: w["asset"].id,
     "post_id": lambda w: w["post"].id,
+    "media_id": lambda w: w["media"].id,
+    "preset_id": lambda w: "x_single",
+    "rendition": lambda w: f"{w['media'].sha256[:16]}-x_single-{'0' * 24}.jpg",
+    "digest": lambda w: "0" * 24,
+    "spec_id": lambda w: "x_avatar",
     "number": lambda w: 1,
 }
 # Routes that take no workspace object (or are public by design).
@@ -42,6 +51,9 @@ def world(app: Flask, make):
         kit = kit_ops.get_kit(brand)
         asset = kit_ops.store_asset(kit, kit_ops.CleanAsset("logos/mark.png", b"png", "image/png"))
         post = composer_ops.create_post(owner, brand, "Victim's launch")
+        picture = io.BytesIO()
+        Image.new("RGB", (64, 48), (200, 40, 40)).save(picture, "PNG")
+        media = media_ops.add_media(brand, picture.getvalue(), "victim.png", owner.user).item
     export = WorkspaceExport(workspace_id=victim_ws.id, job_id="export-victim", status="finished")
     db.session.add(export)
     db.session.commit()
@@ -55,6 +67,7 @@ def world(app: Flask, make):
         "export": export,
         "asset": asset,
         "post": post,
+        "media": media,
         "attacker": attacker,
     }
 
@@ -126,11 +139,24 @@ FORBIDDEN = {
         ("GET", "workspaces.download_export"),
     },
 }
+# Everyone may see a brand's media; only owners, brand managers and designers change it.
+MEDIA_EDITS = {
+    ("POST", "assets.upload"),
+    ("POST", "assets.update"),
+    ("POST", "assets.set_focal"),
+    ("POST", "assets.save_crop"),
+    ("POST", "assets.reset_crop"),
+    ("POST", "assets.set_frame"),
+    ("POST", "assets.start_render_all"),
+    ("POST", "assets.delete"),
+    ("POST", "assets.profile_zip"),
+}
 FORBIDDEN[Role.COPYWRITER] = FORBIDDEN[Role.DESIGNER] | {
     ("POST", "kits.update_palette"),
     ("POST", "kits.update_fonts"),
     ("POST", "kits.upload_logos"),
 }
+FORBIDDEN[Role.COPYWRITER] |= MEDIA_EDITS
 FORBIDDEN[Role.CLIENT] = FORBIDDEN[Role.COPYWRITER] | {
     ("POST", "composer.create"),
     ("POST", "composer.save"),
