@@ -9,13 +9,16 @@ from flask import Response, flash, g, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, NotFound
 
+from studio.assets import operations as assets
 from studio.composer import history as history_mod
+from studio.composer import media as composer_media
 from studio.composer import operations as ops
 from studio.composer import presence
 from studio.composer.state import VariantInput, VariantView
 from studio.extensions import db
 from studio.models import Post, PostStatus
 from studio.platforms.limits import PLATFORMS
+from studio.platforms.media_presets import presets_for
 from studio.policy import Action, get_brand, require
 from studio.tasks.queue import redis_connection
 from studio.web import render_page, see_other, workspace_blueprint
@@ -77,21 +80,48 @@ def changes_from_form(form: MultiDict, post: Post) -> ops.Changes:
                 options.setdefault(platform, {})[option] = form.get(okey, "")
     changes.variant_text = variant_text or None
     changes.variant_options = options or None
+    chosen: dict[str, list[dict[str, Any]] | None] = {}
+    for platform in post.platforms:
+        if not form.get(f"vmedia.{platform}.present"):
+            continue
+        chosen[platform] = [
+            {
+                "media_id": int(m["media_id"]),
+                "preset_id": form.get(f"vmedia.{platform}.{m['media_id']}.preset") or None,
+                "alt_text": form.get(f"vmedia.{platform}.{m['media_id']}.alt", "").strip()[:2000]
+                or None,
+            }
+            for m in post.media
+        ]
+    changes.variant_media = chosen or None
     return changes
 
 
-def _views(post: Post, inputs: list[VariantInput] | None = None) -> list[VariantView]:
-    return ops.assess(post, inputs if inputs is not None else ops.variant_inputs(post))
+def _views(
+    post: Post, inputs: list[VariantInput] | None = None, items: dict[int, Any] | None = None
+) -> list[VariantView]:
+    if inputs is None:
+        inputs = ops.variant_inputs(post, composer_media.lookup(post, items))
+    return ops.assess(post, inputs)
 
 
 def _editor_context(
-    post: Post, views: list[VariantView] | None = None, **extra: Any
+    post: Post,
+    views: list[VariantView] | None = None,
+    items: dict[int, Any] | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
-    views = views if views is not None else _views(post)
+    items = composer_media.load_items(post) if items is None else items
+    views = views if views is not None else _views(post, items=items)
     return {
         "post": post,
         "brand": post.brand,
         "views": views,
+        "media_items": items,
+        "attached": [items[int(m["media_id"])] for m in post.media if int(m["media_id"]) in items],
+        "variant_media": composer_media.variant_media,
+        "presets_for": presets_for,
+        "thumb_url": lambda item: assets.rendition_url(item, "thumb"),
         "platform_choices": ops.platform_choices(post.brand),
         "all_platforms": PLATFORMS,
         "editable": g.membership is not None and _can_edit(post),
@@ -168,6 +198,26 @@ def save(post_id: int) -> Response | tuple[str, int]:
     return response
 
 
+def _media_action(post: Post, verb: str, raw_id: str) -> None:
+    try:
+        media_id = int(raw_id)
+    except ValueError as exc:
+        raise ops.ComposerError("That image reference isn't valid.") from exc
+    if verb == "attach":
+        library_ids = {item.id for item in composer_media.library(post)}
+        try:
+            post.media = composer_media.attach(post.media, media_id, library_ids)
+        except ValueError as exc:
+            raise ops.ComposerError(str(exc), field="media") from exc
+    elif verb == "detach":
+        post.media = composer_media.detach(post.media, media_id)
+        for variant in post.variants:
+            if variant.media is not None:
+                variant.media = composer_media.detach(variant.media, media_id)
+    else:
+        post.media = composer_media.move(post.media, media_id, -1 if verb == "up" else 1)
+
+
 def _structural(post: Post, action: str) -> None:
     verb, _, platform = action.partition(":")
     if verb == "customise":
@@ -178,6 +228,8 @@ def _structural(post: Post, action: str) -> None:
         ops._variant(post, platform).text = None
     elif verb == "platforms":
         pass  # applied with the other changes; the editor reloads to show the new tabs
+    elif verb in ("attach", "detach", "up", "down"):
+        _media_action(post, verb, platform)
     elif verb == "utm":
         keys = ("utm_source", "utm_medium", "utm_campaign")
         params = {k: request.form.get(k, "").strip() for k in keys}
@@ -194,7 +246,8 @@ def preview(post_id: int) -> tuple[str, int]:
     form = request.form
     master = form.get("master_text", post.master_text)[: ops.MAX_TEXT]
     inputs = []
-    for item in ops.variant_inputs(post):
+    items = composer_media.load_items(post)
+    for item in ops.variant_inputs(post, composer_media.lookup(post, items)):
         key = f"variant_text.{item.platform}"
         customised = key in form or item.customised
         text = form.get(key, item.text) if customised else master
@@ -219,7 +272,7 @@ def preview(post_id: int) -> tuple[str, int]:
     views = _views(post, inputs)
     changed = [v for v in views if form.get(f"fp.{v.platform}") != v.fingerprint]
     html = render_template(
-        "composer/_preview_update.html", **_editor_context(post, views), changed=changed
+        "composer/_preview_update.html", **_editor_context(post, views, items), changed=changed
     )
     return html, 200
 
@@ -319,3 +372,17 @@ def restore(post_id: int, number: int) -> Response:
     db.session.commit()
     flash(f"Restored revision {number} as revision {post.revision}.", "success")
     return see_other(url_for("composer.edit", post_id=post.id))
+
+
+@bp.get("/posts/<int:post_id>/picker")
+def picker(post_id: int) -> str:
+    """The brand's library as a picker fragment (loaded when the picker opens)."""
+    post = ops.get_post(g.membership, post_id)
+    require(g.membership, Action.EDIT_CONTENT, post.brand)
+    return render_template(
+        "composer/_picker.html",
+        post=post,
+        items=composer_media.library(post),
+        attached_ids={int(m["media_id"]) for m in post.media},
+        thumb_url=lambda item: assets.rendition_url(item, "thumb"),
+    )

@@ -352,3 +352,128 @@ def test_unknown_base_revision_is_a_409_not_a_500(client, desk, login):
         url(desk, post, "/save"), {"base_revision": "abc", "master_text": "x"}, htmx=True
     )
     assert junk.status_code == 422
+
+
+def photo(width=1600, height=1000, colour=(180, 90, 40)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def test_images_attach_get_each_platforms_crop_and_fix_media_problems(app, client, desk, login):
+    from studio.assets import operations as assets
+
+    login(desk["copywriter"].user)
+    post = new_post(client, desk)
+    with app.app_context():
+        first = assets.add_media(desk["brand"], photo(), "beans.jpg", None).item
+        second = assets.add_media(
+            desk["brand"], photo(900, 1400, (20, 60, 90)), "cup.jpg", None
+        ).item
+        assets.update_details(second, "A cup of tea on a harbour wall", [])
+    db.session.commit()
+
+    before = client.form(url(desk, post, "/preview"), {"master_text": "Hi"}, htmx=True).get_data(
+        as_text=True
+    )
+    assert "Instagram: needs at least 1" in before
+
+    picker = client.hx_get(url(desk, post, "/picker")).get_data(as_text=True)
+    assert "beans.jpg" in picker and "cup.jpg" in picker
+    for media_id in (first.id, second.id):
+        response = client.form(
+            url(desk, post, "/save"),
+            {"base_revision": str(post.revision), "action": f"attach:{media_id}"},
+            htmx=True,
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        db.session.refresh(post)
+    assert [m["media_id"] for m in post.media] == [first.id, second.id]
+
+    page = client.get(url(desk, post)).get_data(as_text=True)
+    instagram = page[page.index('id="preview-instagram"') :]
+    instagram = instagram[: instagram.index("</article>")]
+    assert instagram.count("<img ") == 2 and "carousel" in instagram
+    x_card = page[page.index('id="preview-x"') :]
+    x_card = x_card[: x_card.index("</article>")]
+    assert 'width="1600" height="900"' in x_card  # X's single-image crop
+    assert "needs at least 1" not in instagram
+    # The brand requires alt text: the first image has none.
+    assert "alt text" in instagram.lower()
+
+    # Move the second image first, choose Instagram's square crop for it, add alt text on X.
+    client.form(
+        url(desk, post, "/save"),
+        {"base_revision": str(post.revision), "action": f"up:{second.id}"},
+        htmx=True,
+    )
+    db.session.refresh(post)
+    assert [m["media_id"] for m in post.media] == [second.id, first.id]
+    saved = client.form(
+        url(desk, post, "/save"),
+        {
+            "base_revision": str(post.revision),
+            "vmedia.instagram.present": "1",
+            f"vmedia.instagram.{second.id}.preset": "instagram_square",
+            f"vmedia.instagram.{first.id}.preset": "instagram_portrait",
+            f"vmedia.instagram.{first.id}.alt": "Roasted beans in a scoop",
+        },
+        htmx=True,
+    )
+    assert saved.status_code == 200
+    db.session.refresh(post)
+    chosen = post.variant("instagram").media
+    assert (
+        chosen[0]["preset_id"] == "instagram_square"
+        and chosen[1]["alt_text"] == "Roasted beans in a scoop"
+    )
+    page = client.get(url(desk, post)).get_data(as_text=True)
+    instagram = page[page.index('id="preview-instagram"') :]
+    instagram = instagram[: instagram.index("</article>")]
+    assert (
+        'width="1080" height="1080"' in instagram and 'alt="Roasted beans in a scoop"' in instagram
+    )
+    # The rendition the preview points at is served, at the preset's size.
+    import re
+
+    src = re.search(r'<img src="([^"]+)" width="1080" height="1080"', instagram).group(1)
+    served = client.get(src)
+    assert served.status_code == 200
+    import io
+
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(served.data)).size == (1080, 1080)
+
+    client.form(
+        url(desk, post, "/save"),
+        {"base_revision": str(post.revision), "action": f"detach:{first.id}"},
+        htmx=True,
+    )
+    db.session.refresh(post)
+    assert [m["media_id"] for m in post.media] == [second.id]
+    assert [m["media_id"] for m in post.variant("instagram").media] == [second.id]
+
+
+def test_attaching_another_brands_image_is_refused(app, client, desk, make, login):
+    from studio.assets import operations as assets
+
+    login(desk["copywriter"].user)
+    post = new_post(client, desk)
+    other = make.brand(desk["workspace"], name="Other")
+    with app.app_context():
+        foreign = assets.add_media(other, photo(), "other.jpg", None).item
+    db.session.commit()
+    response = client.form(
+        url(desk, post, "/save"),
+        {"base_revision": "1", "action": f"attach:{foreign.id}"},
+        htmx=True,
+    )
+    assert response.status_code == 422
+    assert "isn&#39;t in this brand" in response.get_data(
+        as_text=True
+    ) or "isn't in this brand" in response.get_data(as_text=True)
