@@ -16,6 +16,7 @@ a chart printed in grey still reads.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 import re
@@ -138,7 +139,7 @@ def chart_colours(palette: Sequence[str] | None = None, count: int = 0) -> tuple
     chosen: list[str] = []
     for colour in (*(palette or ()), *DEFAULT_PALETTE):
         visible = _visible(colour)
-        if all(_distance(visible, other) >= 48 for other in chosen):
+        if all(_distance(visible, other) >= 64 for other in chosen):
             chosen.append(visible)
     base = list(chosen)
     shade = 0.35
@@ -530,6 +531,10 @@ def bar_chart(
                     f'font-size="11" fill="{MUTED}">{_esc(_clip(label, fit))}</text>'
                 )
             if value is None:
+                parts.append(
+                    f'<text x="{_n(centre)}" y="{_n(y_of(0) - 5)}" text-anchor="middle" '
+                    f'font-size="10" fill="{MUTED}">\u2014</text>'
+                )
                 continue
             y0, y1 = y_of(max(0, value)), y_of(min(0, value))
             bar_width = band * 0.7
@@ -643,6 +648,8 @@ def heatmap(
 ) -> str:
     """Return a weekday-by-hour heatmap (rows by columns) shaded from pale to ``colour``.
 
+    Shades are quantile classes: each of the five holds about a fifth of the cells with a
+    value, so one outlier does not wash out the rest; the legend's swatches give their ranges.
     Cells without a value are white with a grey outline and say "no posts" in their tooltip;
     ``counts`` (same shape) adds how many posts each average rests on. A legend shows the
     scale from the lowest to the highest value.
@@ -667,10 +674,16 @@ def heatmap(
     parts = _open("heatmap", ident, width, height, title, description, font_family)
     left, top = 44.0, 22.0
 
+    # Five shades, each holding about a fifth of the cells with a value (quantile classes):
+    # on a linear scale one lucky hour would wash every other cell out to the palest tint.
+    ordered = sorted(present)
+    breaks = [ordered[math.ceil(len(ordered) * k / 5) - 1] for k in range(1, 6)]
+    shades = [_mix(WHITE, base, 0.12 + 0.88 * k / 4) for k in range(5)]
+
     def shade(value: float) -> str:
-        position = 0.5 if high == low else (value - low) / (high - low)
-        # From a 10 % tint to the full colour: even the lowest value is not white.
-        return _mix(WHITE, base, 0.1 + 0.9 * position)
+        if high == low:
+            return shades[2]
+        return shades[min(bisect.bisect_left(breaks, value), 4)]
 
     step = _label_step(column_labels, width - left, 10)
     step = max(step, 3) if len(column_labels) == 24 else step
@@ -708,11 +721,11 @@ def heatmap(
         f"{_esc(short(low))}</text>"
     )
     swatch_x = left + _text_width(short(low), 11) + 8
-    for k in range(5):
-        fill = _mix(WHITE, base, 0.1 + 0.9 * k / 4)
+    for k, fill in enumerate(shades):
+        floor = low if k == 0 else breaks[k - 1]
         parts.append(
             f'<rect x="{_n(swatch_x + k * 22)}" y="{_n(legend_y)}" width="20" height="12" '
-            f'fill="{fill}"/>'
+            f'fill="{fill}"><title>{_esc(f"{full(floor)} to {full(breaks[k])}")}</title></rect>'
         )
     after = swatch_x + 5 * 22 + 6
     parts.append(

@@ -754,6 +754,15 @@ class Heatmap:
         """Return True when no cell has a value."""
         return not any(any(row) for row in self.counts)
 
+    def with_min_posts(self, min_posts: int) -> Heatmap:
+        """Return the heatmap with cells resting on fewer than ``min_posts`` posts blanked."""
+        values = tuple(
+            tuple(v if c >= min_posts else None for v, c in zip(vs, cs, strict=True))
+            for vs, cs in zip(self.values, self.counts, strict=True)
+        )
+        counts = tuple(tuple(c if c >= min_posts else 0 for c in cs) for cs in self.counts)
+        return Heatmap(values, counts)
+
     def best(self, n: int = 3, *, min_posts: int = 1) -> list[tuple[int, int, float]]:
         """Return up to ``n`` (weekday 0=Monday, hour, average) cells, best first."""
         cells = [

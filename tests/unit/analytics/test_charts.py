@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import xml.etree.ElementTree as ET
+from collections import Counter
 
 import pytest
 
@@ -175,6 +176,12 @@ def test_vertical_bars_keep_every_category_label_when_there_is_room() -> None:
     assert all(any(text.startswith(label[:4]) for text in shown) for label in labels)
 
 
+def test_vertical_bars_mark_a_missing_value_with_a_dash() -> None:
+    root = parse(c.bar_chart(["A", "B"], [0.05, None], title="t", description="d", unit="ratio"))
+    bars = [r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
+    assert len(bars) == 1 and "\u2014" in texts(root)
+
+
 def test_stacked_segments_add_up_to_each_bar() -> None:
     series = [c.Series("A", (10, 0)), c.Series("B", (30, 20))]
     root = parse(c.stacked_bar_chart(["m1", "m2"], series, title="t", description="d"))
@@ -188,12 +195,29 @@ def test_heatmap_has_one_cell_per_hour_and_weekday_and_rejects_other_shapes() ->
     grid = [[(d * 24 + h) / 1000 for h in range(24)] for d in range(7)]
     counts = [[1] * 24 for _ in range(7)]
     root = parse(c.heatmap(grid, counts=counts, title="t", description="d", colour="#C8553D"))
-    cells = [r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
-    assert len(cells) == 168
+    titled = [r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
+    cells, swatches = titled[:168], titled[168:]
+    assert len(swatches) == 5
+    assert swatches[0].find(f"{SVG}title").text.startswith("0.0 % to ")
+    assert swatches[-1].find(f"{SVG}title").text.endswith(" to 16.7 %")
     assert cells[0].find(f"{SVG}title").text == "Mon 00:00: 0.0 % (1 post)"
     assert cells[0].get("fill") != cells[-1].get("fill")
+    fills = [cell.get("fill") for cell in cells]
+    assert len(set(fills)) == 5  # quantile classes: five shades, each about a fifth
+    assert max(Counter(fills).values()) <= 34
     with pytest.raises(ValueError, match="7 rows of 24"):
         c.heatmap([[0.1] * 24] * 6, title="t", description="d")
+
+
+def test_one_outlier_does_not_wash_out_the_heatmap() -> None:
+    grid = [[None] * 24 for _ in range(7)]
+    for hour in range(8, 18):
+        grid[0][hour] = 0.02 + hour / 1000
+    grid[4][10] = 0.9
+    root = parse(c.heatmap(grid, title="t", description="d"))
+    cells = [r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None][:168]
+    shaded = {cell.get("fill") for cell in cells[8:18]}
+    assert len(shaded) >= 4  # the ordinary hours still differ from one another
 
 
 def test_text_is_dark_on_white_and_palette_colours_are_visible() -> None:

@@ -374,6 +374,9 @@ def test_heatmap_buckets_follow_london_summer_and_winter_time() -> None:
     assert sum(map(sum, heat.counts)) == 3
     assert heat.best(1) == [(4, 8, pytest.approx(0.3))]
     assert heat.best(5, min_posts=2) == [(4, 8, pytest.approx(0.3))]
+    sure = heat.with_min_posts(2)
+    assert sure.values[4][9] is None and sure.counts[4][9] == 0
+    assert sure.values[4][8] == heat.values[4][8] and sure.counts[4][8] == 2
 
 
 def test_heatmap_buckets_follow_chicago_summer_and_winter_time() -> None:
