@@ -241,6 +241,19 @@ def test_a_row_with_several_problems_reports_each() -> None:
     assert [e.column for e in errors] == ["Publish time", "Reach", "Views"]
 
 
+def test_a_giant_cell_is_one_row_error_and_the_import_goes_on() -> None:
+    mapping = ci.suggest_mapping(["Post ID", "Publish time", "Likes"], "x")
+    text = (
+        "\ufeffPost ID,Publish time,Likes\n"
+        "1,2026-10-01,3\n"
+        f'2,2026-10-01,"{"x" * 200_000}"\n'
+        "3,2026-10-01,4\n"
+    )
+    rows, errors = run(text, mapping)
+    assert [r.external_id for r in rows] == ["1", "3"]
+    assert errors[0].line == 3 and "cannot be read as CSV" in errors[0].message
+
+
 def test_duplicate_keys_in_one_file_point_at_the_first_line() -> None:
     text = (
         INSTAGRAM_HEADERS + "\n"
