@@ -29,6 +29,8 @@ from studio.analytics.summary import zone
 __all__ = [
     "DATE_FORMATS",
     "FIELDS",
+    "FIELD_LABELS",
+    "INFO_FIELDS",
     "ColumnMapping",
     "ImportedRow",
     "MappingError",
@@ -38,6 +40,7 @@ __all__ = [
     "iter_rows",
     "known_headers",
     "normalise_header",
+    "normalise_url",
     "suggest_mapping",
 ]
 
