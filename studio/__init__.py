@@ -93,6 +93,10 @@ def _register_blueprints(app: Flask) -> None:
     from studio.assets.views import bp as assets_bp
     from studio.auth.views import bp as auth_bp
     from studio.brands.views import bp as brands_bp
+    from studio.calendar.views import bp as calendar_bp
+    from studio.calendar.views import feed_bp as calendar_feed_bp
+    from studio.channels.views import bp as channels_bp
+    from studio.channels.views import oauth_bp as channels_oauth_bp
     from studio.composer.views import bp as composer_bp
     from studio.health import bp as health_bp
     from studio.kits.views import bp as kits_bp
@@ -108,6 +112,10 @@ def _register_blueprints(app: Flask) -> None:
         kits_bp,
         assets_bp,
         composer_bp,
+        channels_bp,
+        channels_oauth_bp,
+        calendar_bp,
+        calendar_feed_bp,
         tasks_bp,
         health_bp,
     ):

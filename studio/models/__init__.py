@@ -4,6 +4,7 @@ from studio.models.exports import WorkspaceExport
 from studio.models.kits import BrandKit, KitAsset, KitVersion
 from studio.models.media import MediaCrop, MediaItem
 from studio.models.posts import Post, PostRevision, PostStatus, PostVariant
+from studio.models.publishing import Channel, PostSchedule, PublishAttempt, QueueSlot
 from studio.models.users import User
 from studio.models.workspaces import (
     Brand,
@@ -17,6 +18,7 @@ from studio.models.workspaces import (
 __all__ = [
     "Brand",
     "BrandKit",
+    "Channel",
     "ClientBrandAccess",
     "Invitation",
     "KitAsset",
@@ -26,8 +28,11 @@ __all__ = [
     "Membership",
     "Post",
     "PostRevision",
+    "PostSchedule",
     "PostStatus",
     "PostVariant",
+    "PublishAttempt",
+    "QueueSlot",
     "Role",
     "User",
     "Workspace",

@@ -13,6 +13,7 @@ from studio.composer import operations as composer_ops
 from studio.extensions import db
 from studio.kits import operations as kit_ops
 from studio.models import Role, WorkspaceExport
+from studio.models.publishing import Channel
 from studio.workspaces import operations as ops
 
 # How to fill each URL argument with an object of the victim workspace.
@@ -27,6 +28,8 @@ ARGUMENTS = {
     "token": lambda w: "not-a-real-token",
     "asset_id": lambda w: w["asset"].id,
     "post_id": lambda w: w["post"].id,
+    "channel_id": lambda w: w["channel"].id,
+    "platform": lambda w: "mastodon",
     "media_id": lambda w: w["media"].id,
     "preset_id": lambda w: "x_single",
     "rendition": lambda w: f"{w['media'].sha256[:16]}-x_single-{'0' * 24}.jpg",
@@ -51,6 +54,8 @@ def world(app: Flask, make):
         kit = kit_ops.get_kit(brand)
         asset = kit_ops.store_asset(kit, kit_ops.CleanAsset("logos/mark.png", b"png", "image/png"))
         post = composer_ops.create_post(owner, brand, "Victim's launch")
+        channel = Channel(workspace_id=victim_ws.id, brand_id=brand.id, platform="sandbox")
+        db.session.add(channel)
         picture = io.BytesIO()
         Image.new("RGB", (64, 48), (200, 40, 40)).save(picture, "PNG")
         media = media_ops.add_media(brand, picture.getvalue(), "victim.png", owner.user).item
@@ -67,6 +72,7 @@ def world(app: Flask, make):
         "export": export,
         "asset": asset,
         "post": post,
+        "channel": channel,
         "media": media,
         "attacker": attacker,
     }
@@ -130,6 +136,10 @@ FORBIDDEN = {
         ("POST", "brands.update_platforms"),
         ("POST", "kits.update_voice"),
         ("POST", "kits.import_kit"),
+        ("POST", "channels.connect"),
+        ("POST", "channels.test"),
+        ("POST", "channels.disconnect"),
+        ("POST", "channels.oauth_start"),
     },
     Role.BRAND_MANAGER: {
         ("POST", "workspaces.update_settings"),
@@ -161,6 +171,7 @@ FORBIDDEN[Role.CLIENT] = FORBIDDEN[Role.COPYWRITER] | {
     ("POST", "composer.create"),
     ("POST", "composer.save"),
     ("POST", "composer.restore"),
+    ("GET", "channels.index"),
 }
 
 

@@ -1,0 +1,1 @@
+"""The publishing calendar: month, week and list views, scheduling, the iCal feed."""

@@ -1,0 +1,1 @@
+"""Channels: the accounts a brand publishes to, and the sandbox feed."""
