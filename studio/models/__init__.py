@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
+from studio.models.comments import Comment, CommentVisibility, Notification
 from studio.models.exports import WorkspaceExport
 from studio.models.kits import BrandKit, KitAsset, KitVersion
 from studio.models.media import MediaCrop, MediaItem
@@ -20,12 +21,15 @@ __all__ = [
     "BrandKit",
     "Channel",
     "ClientBrandAccess",
+    "Comment",
+    "CommentVisibility",
     "Invitation",
     "KitAsset",
     "KitVersion",
     "MediaCrop",
     "MediaItem",
     "Membership",
+    "Notification",
     "Post",
     "PostRevision",
     "PostSchedule",
