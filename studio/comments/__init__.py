@@ -1,0 +1,1 @@
+"""Comments on posts (threads, mentions, anchors) and the in-app inbox."""
