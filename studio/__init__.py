@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from studio.calendar.views import feed_bp as calendar_feed_bp
     from studio.channels.views import bp as channels_bp
     from studio.channels.views import oauth_bp as channels_oauth_bp
+    from studio.comments.views import bp as comments_bp
     from studio.composer.views import bp as composer_bp
     from studio.health import bp as health_bp
     from studio.kits.views import bp as kits_bp
@@ -116,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
         channels_oauth_bp,
         calendar_bp,
         calendar_feed_bp,
+        comments_bp,
         tasks_bp,
         health_bp,
     ):

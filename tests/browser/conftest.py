@@ -7,12 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.support.live import LiveStudio, live_studio
 
 __all__ = ["LiveStudio", "live_studio"]
 CHROMIUM = os.environ.get("PLUME_CHROMIUM", "/usr/bin/chromium")
+# Assertions wait for htmx round trips; a 2-core machine running the suite needs headroom.
+expect.set_options(timeout=10_000)
+
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 

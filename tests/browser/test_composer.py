@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
 
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 
@@ -58,6 +60,24 @@ def test_write_customise_x_and_apply_a_voice_fix(page: Page, live_studio):
     expect(page.get_by_label("Caption (all platforms)")).to_have_value(
         re.compile("^Affordable beans")
     )
+
+    # Attach a library image: every platform shows it in its own crop.
+    page.locator("#media-card summary").click()
+    page.locator(".picker-item").first.click()
+    expect(page.locator("#preview-instagram .pv-media img")).to_have_count(1)
+    instagram = page.locator("#preview-instagram .pv-media img").first
+    expect(instagram).to_have_attribute("width", "1080")
+    expect(instagram).to_have_attribute("height", "1350")
+    x_image = page.locator("#preview-x .pv-media img").first
+    expect(x_image).to_have_attribute("width", "1600")
+    expect(x_image).to_have_attribute("height", "900")
+    expect(page.locator("#preview-pinterest .pv-media img").first).to_have_attribute(
+        "height", "1500"
+    )
+    rendition = page.request.get(instagram.get_attribute("src"))
+    assert rendition.ok and rendition.headers["content-type"].startswith("image/")
+    assert Image.open(io.BytesIO(rendition.body())).size == (1080, 1350)
+    expect(page.locator("#preview-instagram")).not_to_contain_text("needs at least 1")
 
     # One platform at phone width.
     page.get_by_label("Preview layout").select_option("x")
