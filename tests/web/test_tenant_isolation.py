@@ -9,10 +9,11 @@ from flask import Flask
 from PIL import Image
 
 from studio.assets import operations as media_ops
+from studio.comments.notifications import notify
 from studio.composer import operations as composer_ops
 from studio.extensions import db
 from studio.kits import operations as kit_ops
-from studio.models import Role, WorkspaceExport
+from studio.models import Comment, CommentVisibility, Role, WorkspaceExport
 from studio.models.publishing import Channel
 from studio.workspaces import operations as ops
 
@@ -30,6 +31,8 @@ ARGUMENTS = {
     "post_id": lambda w: w["post"].id,
     "channel_id": lambda w: w["channel"].id,
     "platform": lambda w: "mastodon",
+    "comment_id": lambda w: w["comment"].id,
+    "notification_id": lambda w: w["notification"].id,
     "media_id": lambda w: w["media"].id,
     "preset_id": lambda w: "x_single",
     "rendition": lambda w: f"{w['media'].sha256[:16]}-x_single-{'0' * 24}.jpg",
@@ -56,6 +59,23 @@ def world(app: Flask, make):
         post = composer_ops.create_post(owner, brand, "Victim's launch")
         channel = Channel(workspace_id=victim_ws.id, brand_id=brand.id, platform="sandbox")
         db.session.add(channel)
+        comment = Comment(
+            workspace_id=victim_ws.id,
+            post_id=post.id,
+            author_id=owner.user_id,
+            body="Victim's note",
+            visibility=CommentVisibility.CLIENT,
+        )
+        db.session.add(comment)
+        db.session.flush()
+        notification = notify(
+            owner.user_id,
+            victim_ws.id,
+            "mention",
+            "Victim's news",
+            post_id=post.id,
+            comment_id=comment.id,
+        )
         picture = io.BytesIO()
         Image.new("RGB", (64, 48), (200, 40, 40)).save(picture, "PNG")
         media = media_ops.add_media(brand, picture.getvalue(), "victim.png", owner.user).item
@@ -73,6 +93,8 @@ def world(app: Flask, make):
         "asset": asset,
         "post": post,
         "channel": channel,
+        "comment": comment,
+        "notification": notification,
         "media": media,
         "attacker": attacker,
     }
@@ -172,6 +194,8 @@ FORBIDDEN[Role.CLIENT] = FORBIDDEN[Role.COPYWRITER] | {
     ("POST", "composer.save"),
     ("POST", "composer.restore"),
     ("GET", "channels.index"),
+    ("POST", "comments.resolve"),  # a thread the team started
+    ("POST", "comments.reopen"),
 }
 
 
