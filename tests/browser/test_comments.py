@@ -1,0 +1,81 @@
+"""A writer comments on words of a caption and mentions the designer; the designer sees the
+unread badge, opens the comment and gets the words selected; deleting them later shows so."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+CAPTION = "Fresh Ethiopian lots land Friday #EmberRoasters"
+
+
+def sign_in(page: Page, email: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("plume-demo-2026")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1, name="Copperline Agency")).to_be_visible()
+
+
+def test_mention_badge_anchor_selection_and_deleted_text(new_page, live_studio):
+    live_studio.flask("seed-demo")
+    writer = new_page()
+    sign_in(writer, "writer@plume.example")
+    writer.get_by_role("link", name="Ember Roasters").first.click()
+    writer.get_by_role("link", name="Posts").click()
+    writer.get_by_label("Post name").fill("Comment drop")
+    writer.get_by_role("button", name="+ New post").click()
+    expect(writer.get_by_role("heading", level=1, name="Comment drop")).to_be_visible()
+    caption = writer.get_by_label("Caption (all platforms)")
+    caption.fill(CAPTION)
+    expect(writer.locator("#save-status")).to_contain_text("Saved", timeout=10_000)
+    post_url = writer.url
+
+    # Select "Ethiopian lots" in the caption and comment on the selection.
+    start = CAPTION.index("Ethiopian lots")
+    caption.evaluate(
+        "(el, r) => { el.focus(); el.setSelectionRange(r[0], r[1]);"
+        " el.dispatchEvent(new Event('select', {bubbles: true})); }",
+        [start, start + len("Ethiopian lots")],
+    )
+    writer.locator("#comment-form [data-comment-on-selection]").click()
+    expect(writer.locator("[data-anchor-chip]")).to_contain_text("On “Ethiopian lots”")
+    body = writer.get_by_label("New comment")
+    expect(body).to_be_focused()
+    body.fill("@designer which lots are these? Add the farm name.")
+    writer.locator("#comment-form").get_by_role("button", name="Comment", exact=True).click()
+    expect(writer.locator(".comment-notice")).to_contain_text("Notified Dana Designer.")
+    thread = writer.locator("#comments .thread").first
+    expect(thread).to_contain_text("which lots are these?")
+    expect(thread.locator(".anchor-quote")).to_contain_text("Ethiopian lots")
+
+    # The designer, in another browser, sees the unread badge and opens the mention.
+    designer = new_page()
+    sign_in(designer, "designer@plume.example")
+    badge = designer.locator("#inbox-link .inbox-count")
+    expect(badge).to_have_text("1")
+    designer.locator("#inbox-link").click()
+    expect(designer.get_by_role("heading", level=1, name="Inbox")).to_be_visible()
+    designer.get_by_role(
+        "button", name=re.compile(r"^New Mention Wes Writer mentioned you")
+    ).click()
+    expect(designer.get_by_role("heading", level=1, name="Comment drop")).to_be_visible()
+    assert designer.url.split("#")[0] == post_url and "#comment-" in designer.url
+    expect(designer.locator("#inbox-link .inbox-count")).to_have_count(0)
+    their_thread = designer.locator("#comments .thread", has_text="which lots are these?")
+    expect(their_thread).to_be_visible()
+
+    # Clicking the comment selects its words in the caption.
+    their_thread.locator(".comment-body").click()
+    their_caption = designer.get_by_label("Caption (all platforms)")
+    expect(their_caption).to_be_focused()
+    selected = their_caption.evaluate("el => el.value.slice(el.selectionStart, el.selectionEnd)")
+    assert selected == "Ethiopian lots"
+
+    # The writer deletes those words; the designer's panel (polling) says the text is gone.
+    caption.fill("Fresh beans land Friday #EmberRoasters")
+    expect(writer.locator("#save-status")).to_contain_text("Saved", timeout=10_000)
+    expect(their_thread).to_contain_text("The text this comment was on was deleted", timeout=25_000)
+    expect(their_thread.locator(".anchor-deleted q")).to_have_text("Ethiopian lots")
+    expect(their_thread.locator(".anchor-quote")).to_have_count(0)
