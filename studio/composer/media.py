@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from studio.assets import operations as assets
 from studio.composer.state import PreviewMedia
 from studio.extensions import db
+from studio.imaging import content_type
 from studio.models import Post, PostVariant
 from studio.models.media import MediaItem
 from studio.platforms.media_presets import presets_for
@@ -73,7 +74,26 @@ def lookup(post: Post, items: dict[int, MediaItem] | None = None) -> MediaLookup
             if item is None:
                 continue  # deleted from the library since; the editor says so
             alt = entry["alt_text"] if entry["alt_text"] is not None else item.alt_text
-            info = assets.media_info(item, entry["preset_id"])
+            plan = assets.plan_rendition(item, entry["preset_id"]) if entry["preset_id"] else None
+            if plan is None:
+                info = assets.media_info(item, None)
+                width, height, url = item.width, item.height, ""
+            else:
+                # The rendition is made to the preset's size and byte cap, so the preview and
+                # the validation need only the plan, not the rendered file.
+                fmt = "GIF" if plan.animated else plan.preset.format
+                info = MediaInfo(
+                    kind="gif" if plan.animated else "image",
+                    width=plan.preset.width,
+                    height=plan.preset.height,
+                    mime=content_type(fmt),
+                    preset_id=plan.preset.id,
+                )
+                width, height, url = (
+                    plan.preset.width,
+                    plan.preset.height,
+                    assets.plan_url(item, plan),
+                )
             infos.append(
                 MediaInfo(
                     kind=info.kind,
@@ -87,13 +107,7 @@ def lookup(post: Post, items: dict[int, MediaItem] | None = None) -> MediaLookup
             )
             previews.append(
                 PreviewMedia(
-                    url=assets.rendition_url(item, entry["preset_id"])
-                    if entry["preset_id"]
-                    else "",
-                    width=info.width or item.width,
-                    height=info.height or item.height,
-                    alt_text=alt,
-                    placeholder=item.placeholder,
+                    url=url, width=width, height=height, alt_text=alt, placeholder=item.placeholder
                 )
             )
         return infos, previews

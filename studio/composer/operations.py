@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
 from studio.composer.merge import merge_snapshots
-from studio.composer.state import VariantInput, VariantView, build_variant_view
+from studio.composer.state import VariantInput, VariantView, VoiceChecks, build_variant_view
 from studio.extensions import db
 from studio.kits.operations import get_kit, parsed
 from studio.models import Brand, Membership, Post, PostRevision, PostStatus, PostVariant, User
@@ -352,7 +352,7 @@ def assess(post: Post, inputs: list[VariantInput]) -> list[VariantView]:
     """Return every variant's counts, problems, voice findings and preview."""
     brand = post.brand
     kit = get_kit(brand)
-    voice = compile_voice(parsed(kit))
+    voice = VoiceChecks(compile_voice(parsed(kit)), post.tags)
     return [
         build_variant_view(
             item,

@@ -76,10 +76,48 @@ class VariantView:
         return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
 
 
+def platform_sensitive(voice: CompiledVoice) -> frozenset[str] | None:
+    """Return the platforms whose voice findings differ from a platform-free check.
+
+    None means every platform: a UTM default names the platform in its suggested link.
+    """
+    rules = voice.voice
+    platforms: set[str] = set()
+    for required in rules.required:
+        platforms |= set(required.platforms)
+    if rules.hashtags is not None:
+        platforms |= {p for p, _ in rules.hashtags.max_per_platform}
+    if rules.links is not None and any("{platform}" in v for _, v in rules.links.utm_defaults):
+        return None
+    return frozenset(platforms)
+
+
+class VoiceChecks:
+    """Voice findings per (text, platform), checking each distinct case once.
+
+    Nine variants that share the master caption need one check, plus one per platform
+    that has a rule of its own: checking every variant separately would repeat the same
+    work on every keystroke.
+    """
+
+    def __init__(self, voice: CompiledVoice, tags: Sequence[str]) -> None:
+        self.voice = voice
+        self.tags = tuple(tags)
+        self.sensitive = platform_sensitive(voice)
+        self._cache: dict[tuple[str, str | None], list[Finding]] = {}
+
+    def __call__(self, text: str, platform: str) -> list[Finding]:
+        key_platform = platform if self.sensitive is None or platform in self.sensitive else None
+        key = (text, key_platform)
+        if key not in self._cache:
+            self._cache[key] = check(text, self.voice, key_platform, self.tags)
+        return self._cache[key]
+
+
 def build_variant_view(
     variant: VariantInput,
     rules: PlatformRules,
-    voice: CompiledVoice | None,
+    voice: CompiledVoice | VoiceChecks | None,
     *,
     tags: Sequence[str] = (),
     brand_platforms: Sequence[str] | None = None,
@@ -107,7 +145,12 @@ def build_variant_view(
         },
         rules,
     )
-    findings = check(variant.text, voice, variant.platform, tags) if voice is not None else []
+    if voice is None:
+        findings: list[Finding] = []
+    elif isinstance(voice, VoiceChecks):
+        findings = voice(variant.text, variant.platform)
+    else:
+        findings = check(variant.text, voice, variant.platform, tags)
     return VariantView(
         platform=variant.platform,
         name=rules.name,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,12 +62,16 @@ def get_kit(brand: Brand) -> BrandKit:
     return kit
 
 
-_PARSED: OrderedDict[str, Kit] = OrderedDict()
+_PARSED: OrderedDict[tuple[int, int, str], Kit] = OrderedDict()
 
 
 def parsed(kit: BrandKit) -> Kit:
-    """Return the stored kit as the domain object (cached by content, so never stale)."""
-    key = json.dumps(kit.data, sort_keys=True)
+    """Return the stored kit as the domain object (cached per kit version).
+
+    The key includes when the version was written: ids and version numbers repeat when a
+    database is rebuilt (tests roll back; a developer resets instance/), timestamps don't.
+    """
+    key = (kit.id, kit.version, kit.updated_at.isoformat())
     cached = _PARSED.get(key)
     if cached is None:
         cached = _PARSED[key] = kit_from_dict(kit.data)

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
+from studio.models.analytics import MetricSnapshot, PublishedPost, Report, ReportTemplate
 from studio.models.comments import Comment, CommentVisibility, Notification
 from studio.models.exports import WorkspaceExport
 from studio.models.kits import BrandKit, KitAsset, KitVersion
@@ -29,6 +30,7 @@ __all__ = [
     "MediaCrop",
     "MediaItem",
     "Membership",
+    "MetricSnapshot",
     "Notification",
     "Post",
     "PostRevision",
@@ -36,7 +38,10 @@ __all__ = [
     "PostStatus",
     "PostVariant",
     "PublishAttempt",
+    "PublishedPost",
     "QueueSlot",
+    "Report",
+    "ReportTemplate",
     "Role",
     "User",
     "Workspace",

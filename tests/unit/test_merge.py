@@ -93,3 +93,29 @@ def test_merged_text_contains_both_edits_when_no_conflict(base, a_at, b_at, a_wo
     for side in (a, b):
         for region in edit_regions(base_text, side):
             assert region.text in result.text
+
+
+def test_voice_checks_are_shared_only_where_platforms_have_no_rules_of_their_own():
+    from studio.brandkit import kit_from_dict
+    from studio.composer.state import VoiceChecks
+    from studio.voice import check, compile_voice
+
+    kit = kit_from_dict(
+        {
+            "name": "K",
+            "voice": {
+                "banned": [{"phrase": "cheap"}],
+                "required": [
+                    {"phrase": "Capital at risk.", "platforms": ["linkedin"], "severity": "block"}
+                ],
+                "hashtags": {"max_count": 5, "max_per_platform": {"instagram": 1}},
+            },
+        }
+    )
+    voice = compile_voice(kit)
+    checks = VoiceChecks(voice, ())
+    text = "Cheap rates #a #b"
+    for platform in ("x", "linkedin", "instagram", "mastodon"):
+        assert checks(text, platform) == check(text, voice, platform, ())
+    assert checks.sensitive == {"linkedin", "instagram"}
+    assert len(checks._cache) == 3  # x and mastodon share the platform-free check
