@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
+from studio.models.approvals import ApprovalDecision, ApprovalEvent, ApprovalStep, ShareLink
 from studio.models.analytics import MetricSnapshot, PublishedPost, Report, ReportTemplate
 from studio.models.comments import Comment, CommentVisibility, Notification
 from studio.models.exports import WorkspaceExport
@@ -18,6 +19,9 @@ from studio.models.workspaces import (
 )
 
 __all__ = [
+    "ApprovalDecision",
+    "ApprovalEvent",
+    "ApprovalStep",
     "Brand",
     "BrandKit",
     "Channel",
@@ -43,6 +47,7 @@ __all__ = [
     "Report",
     "ReportTemplate",
     "Role",
+    "ShareLink",
     "User",
     "Workspace",
     "WorkspaceExport",
