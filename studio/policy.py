@@ -29,6 +29,7 @@ class Action(enum.StrEnum):
     VIEW_REPORTS = "view_reports"
     MANAGE_REPORTS = "manage_reports"
     MANAGE_CHANNELS = "manage_channels"
+    MANAGE_APPROVALS = "manage_approvals"  # flows, share links, overriding voice blocks
 
 
 _ALL = frozenset(Role)
@@ -53,6 +54,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_REPORTS: _ALL,
     Action.MANAGE_REPORTS: _MANAGERS,
     Action.MANAGE_CHANNELS: _MANAGERS,
+    Action.MANAGE_APPROVALS: _MANAGERS,
 }
 
 # Which roles each role may hand out in an invitation.

@@ -1,0 +1,1 @@
+"""Approvals: brand approval flows, review statuses, share links for clients, audit trail."""
