@@ -90,6 +90,7 @@ def _instance_secret(instance: Path) -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from studio.approvals.views import bp as approvals_bp
     from studio.assets.views import bp as assets_bp
     from studio.auth.views import bp as auth_bp
     from studio.brands.views import bp as brands_bp
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
         kits_bp,
         assets_bp,
         composer_bp,
+        approvals_bp,
         channels_bp,
         channels_oauth_bp,
         calendar_bp,
