@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from PIL import Image
 
+from studio.approvals import operations as approval_ops
 from studio.assets import operations as media_ops
 from studio.comments.notifications import notify
 from studio.composer import operations as composer_ops
@@ -29,6 +30,9 @@ ARGUMENTS = {
     "token": lambda w: "not-a-real-token",
     "asset_id": lambda w: w["asset"].id,
     "post_id": lambda w: w["post"].id,
+    "step_id": lambda w: w["step"].id,
+    "link_id": lambda w: w["share_link"].id,
+    "revision_id": lambda w: w["revision"].id,
     "channel_id": lambda w: w["channel"].id,
     "platform": lambda w: "mastodon",
     "comment_id": lambda w: w["comment"].id,
@@ -57,6 +61,13 @@ def world(app: Flask, make):
         kit = kit_ops.get_kit(brand)
         asset = kit_ops.store_asset(kit, kit_ops.CleanAsset("logos/mark.png", b"png", "image/png"))
         post = composer_ops.create_post(owner, brand, "Victim's launch")
+        step = approval_ops.add_step(
+            brand, approval_ops.StepInput("Managers", "role", "brand_manager", [], "any")
+        )
+        share_link, _ = approval_ops.create_share_link(
+            post, owner, "Victim's client", 7, app.secret_key
+        )
+        revision = composer_ops.get_revision(post, post.revision)
         channel = Channel(workspace_id=victim_ws.id, brand_id=brand.id, platform="sandbox")
         db.session.add(channel)
         comment = Comment(
@@ -92,6 +103,9 @@ def world(app: Flask, make):
         "export": export,
         "asset": asset,
         "post": post,
+        "step": step,
+        "share_link": share_link,
+        "revision": revision,
         "channel": channel,
         "comment": comment,
         "notification": notification,
@@ -158,6 +172,14 @@ FORBIDDEN = {
         ("POST", "brands.update_platforms"),
         ("POST", "kits.update_voice"),
         ("POST", "kits.import_kit"),
+        ("POST", "approvals.add_step"),
+        ("POST", "approvals.update_step"),
+        ("POST", "approvals.delete_step"),
+        ("POST", "approvals.move_step"),
+        ("POST", "approvals.create_share_link"),
+        ("POST", "approvals.revoke_share_link"),
+        ("POST", "approvals.approve"),
+        ("POST", "approvals.request_changes"),
         ("POST", "channels.connect"),
         ("POST", "channels.test"),
         ("POST", "channels.disconnect"),
@@ -192,6 +214,9 @@ FORBIDDEN[Role.COPYWRITER] |= MEDIA_EDITS
 FORBIDDEN[Role.CLIENT] = FORBIDDEN[Role.COPYWRITER] | {
     ("POST", "composer.create"),
     ("POST", "composer.save"),
+    ("POST", "approvals.submit"),
+    ("GET", "approvals.flow"),
+    ("GET", "approvals.audit"),
     ("POST", "composer.restore"),
     ("GET", "channels.index"),
     ("POST", "comments.resolve"),  # a thread the team started
