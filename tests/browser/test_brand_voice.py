@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("plume-demo-2026")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1, name="Copperline Agency")).to_be_visible()
+from tests.browser.helpers import sign_in
 
 
 def test_edit_a_rule_and_see_a_finding_appear_and_disappear(page: Page, live_studio):

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("plume-demo-2026")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1, name="Copperline Agency")).to_be_visible()
+from tests.browser.helpers import sign_in
 
 
 def test_two_people_type_at_once_and_both_edits_survive(new_page, live_studio):

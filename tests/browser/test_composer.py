@@ -8,13 +8,7 @@ import re
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("plume-demo-2026")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1, name="Copperline Agency")).to_be_visible()
+from tests.browser.helpers import sign_in
 
 
 def test_write_customise_x_and_apply_a_voice_fix(page: Page, live_studio):
