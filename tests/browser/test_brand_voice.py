@@ -41,7 +41,8 @@ def test_edit_a_rule_and_see_a_finding_appear_and_disappear(page: Page, live_stu
 
 def test_client_sees_the_kit_but_cannot_edit_rules(page: Page, live_studio):
     live_studio.flask("seed-demo")
-    sign_in(page, "client@plume.example")
+    sign_in(page, "client@plume.example", landing=None)  # clients may land on their portal
+    page.goto("/w/copperline-agency/brands")
     page.get_by_role("link", name="Ember Roasters").first.click()
     page.get_by_role("link", name="Brand kit").click()
     expect(page.get_by_role("heading", name="Palette")).to_be_visible()
