@@ -13,6 +13,7 @@ from studio.brands.operations import create_brand
 from studio.extensions import db
 from studio.kits.demo import load_demo_kits
 from studio.models import Brand, Membership, Role, User, Workspace
+from studio.reports.demo import load_demo_metrics
 from studio.workspaces.operations import create_workspace, set_client_brands
 
 DEMO_PASSWORD = "plume-demo-2026"
@@ -97,3 +98,4 @@ def seed_demo(password: str = DEMO_PASSWORD) -> DemoResult:
 # Each area that has demo data adds the function that creates it here.
 DEMO_HOOKS: list[Callable[[Workspace, list[Brand], dict[Role, User]], None]] = [load_demo_kits]
 DEMO_HOOKS.append(load_demo_media)
+DEMO_HOOKS.append(load_demo_metrics)
