@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from studio.extensions import db
 from studio.models import Post, PostRevision, Role
-from tests.web.test_composer import desk, new_post, url  # noqa: F401 - fixtures and helpers
+from tests.web.test_composer import new_post, url
 
 
 def second_client(app, client):
