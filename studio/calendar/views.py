@@ -2,19 +2,213 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import datetime, timedelta
+from typing import Any
 
-from studio.web import workspace_blueprint
+from flask import Blueprint, Response, flash, g, render_template, request, url_for
+from werkzeug.exceptions import NotFound
+
+from studio.composer import operations as composer
+from studio.extensions import db
+from studio.models import Post, PublishAttempt
+from studio.models.base import utcnow
+from studio.policy import Action, can, require
+from studio.publishing import operations as channel_ops
+from studio.publishing import scheduling as sched
+from studio.web import see_other, workspace_blueprint
 
 bp = workspace_blueprint("calendar", __name__)
 # The iCal feed is read by calendar apps without a session: its address carries a signature.
 feed_bp = Blueprint("calendar_feed", __name__)
 
+PANEL = "calendar/_publishing_panel.html"
+
+
+# -- the publishing panel (composer) --------------------------------------------------------
+
+
+@bp.app_template_global("publishing_state")
+def publishing_state(post: Post) -> dict[str, Any]:
+    """Return what the composer's publishing panel shows for a post."""
+    membership = g.get("membership")
+    schedule = sched.get_schedule(post)
+    attempts = sched.post_attempts(post)
+    channels = channel_ops.channels_for_post(post, channel_ops.brand_channels(post.brand))
+    tz = post.brand.timezone or "UTC"
+    wall = sched.schedule_wall(schedule) if schedule else None
+    return {
+        "post": post,
+        "schedule": schedule,
+        "wall": wall,
+        "tz": schedule.timezone if schedule else tz,
+        "attempts": attempts,
+        "channels": channels,
+        "chosen": set(schedule.channel_ids)
+        if schedule and schedule.channel_ids is not None
+        else {c.id for c in channels},
+        "blocker": sched.publish_blocker(post),
+        "editable": can(membership, Action.EDIT_CONTENT, post.brand),
+        "live": any(
+            a.state == "publishing"
+            or (a.state == "scheduled" and a.due_at < utcnow() + timedelta(minutes=10))
+            for a in attempts
+        ),
+        "note": sched.wall_note(wall, schedule.timezone) if schedule and wall else None,
+    }
+
+
+def _panel(post: Post, status: int = 200, **extra: Any) -> tuple[str, int]:
+    html = render_template(PANEL, post=post, **extra)
+    return html, status
+
+
+def _editable_post(post_id: int) -> Post:
+    post = composer.get_post(g.membership, post_id)
+    require(g.membership, Action.EDIT_CONTENT, post.brand)
+    return post
+
+
+def _after(post: Post, message: str, attempts: list[PublishAttempt] | None = None) -> Any:
+    """Commit, remind RQ of the attempts, and answer the panel or the calendar."""
+    db.session.commit()
+    if attempts:
+        sched.enqueue_attempts(attempts)
+    target = request.form.get("next", "")
+    if target == "calendar" or not request.headers.get("HX-Request"):
+        flash(message, "success")
+        back = request.form.get("back") or url_for("composer.edit", post_id=post.id)
+        if not back.startswith("/"):
+            back = url_for("composer.edit", post_id=post.id)
+        return see_other(back)
+    html, status = _panel(post, message=message)
+    return html, status
+
+
+@bp.post("/posts/<int:post_id>/schedule")
+def schedule(post_id: int) -> Any:
+    post = _editable_post(post_id)
+    try:
+        local = sched.parse_local(request.form.get("date", ""), request.form.get("time", ""))
+        chosen = (
+            [int(c) for c in request.form.getlist("channel")]
+            if request.form.get("channels_present")
+            else None
+        )
+        result = sched.schedule_post(g.membership, post, local, channel_ids=chosen)
+    except (sched.SchedulingError, ValueError) as exc:
+        db.session.rollback()
+        message = exc.message if isinstance(exc, sched.SchedulingError) else "Check the channels."
+        status = exc.status if isinstance(exc, sched.SchedulingError) else 422
+        return _panel(post, status, error=message)
+    message = _describe(result)
+    return _after(post, message, result.attempts)
+
+
+def _describe(result: sched.ScheduleResult) -> str:
+    wall = sched.schedule_wall(result.schedule)
+    when = f"{wall:%a %d %b %Y at %H:%M} ({result.schedule.timezone})"
+    if result.planned_only:
+        text = f"Planned for {when}. Not scheduled to publish yet: {result.planned_only}"
+    else:
+        text = f"Scheduled for {when} on {len(result.attempts)} channel(s)."
+    if result.note:
+        text += " " + result.note
+    return text
+
+
+@bp.post("/posts/<int:post_id>/move")
+def move(post_id: int) -> Any:
+    """Move a post to another day (keeping its time) or time: drag and drop, or the form."""
+    post = _editable_post(post_id)
+    current = sched.get_schedule(post)
+    day = request.form.get("date", "")
+    clock = request.form.get("time") or (current.local_time[11:16] if current else "09:00")
+    try:
+        local = sched.parse_local(day, clock)
+        result = sched.schedule_post(g.membership, post, local)
+    except sched.SchedulingError as exc:
+        db.session.rollback()
+        return _error(exc.message, exc.status)
+    return _after(post, _describe(result), result.attempts)
+
+
+def _error(message: str, status: int) -> Response:
+    response = Response(message, status=status, mimetype="text/plain")
+    response.headers["X-Plume-Message"] = message
+    return response
+
+
+@bp.post("/posts/<int:post_id>/unschedule")
+def unschedule(post_id: int) -> Any:
+    post = _editable_post(post_id)
+    removed = sched.unschedule(post, g.membership.user)
+    return _after(post, f"Taken off the calendar ({removed} pending publish(es) cancelled).")
+
+
+@bp.post("/posts/<int:post_id>/queue")
+def add_to_queue(post_id: int) -> Any:
+    post = _editable_post(post_id)
+    slot = sched.next_free_slot(post.brand)
+    if slot is None:
+        return _panel(
+            post, 422, error="The brand has no free queue slot: add slots on its calendar page."
+        )
+    try:
+        result = sched.schedule_post(g.membership, post, slot, from_queue=True)
+    except sched.SchedulingError as exc:
+        db.session.rollback()
+        return _panel(post, exc.status, error=exc.message)
+    return _after(post, _describe(result), result.attempts)
+
+
+def _attempt(attempt_id: int) -> PublishAttempt:
+    attempt = db.session.get(PublishAttempt, attempt_id)
+    if attempt is None or attempt.workspace_id != g.workspace.id:
+        raise NotFound("No such publish in this workspace.")
+    composer.get_post(g.membership, attempt.post_id)  # 404 unless its brand is visible
+    require(g.membership, Action.EDIT_CONTENT, attempt.post.brand)
+    return attempt
+
+
+@bp.post("/attempts/<int:attempt_id>/retry")
+def retry(attempt_id: int) -> Any:
+    attempt = _attempt(attempt_id)
+    try:
+        sched.retry_now(attempt)
+    except sched.SchedulingError as exc:
+        db.session.rollback()
+        return _panel(attempt.post, exc.status, error=exc.message)
+    return _after(attempt.post, "Trying again now.", [attempt])
+
+
+@bp.post("/attempts/<int:attempt_id>/confirm")
+def confirm(attempt_id: int) -> Any:
+    attempt = _attempt(attempt_id)
+    published = request.form.get("published") == "yes"
+    try:
+        sched.confirm_unknown(
+            attempt, published=published, url=request.form.get("url"), user=g.membership.user
+        )
+    except sched.SchedulingError as exc:
+        db.session.rollback()
+        return _panel(attempt.post, exc.status, error=exc.message)
+    if published:
+        return _after(attempt.post, "Marked as published.")
+    return _after(attempt.post, "Sending it again now.", [attempt])
+
+
+@bp.get("/posts/<int:post_id>/publishing")
+def panel(post_id: int) -> tuple[str, int]:
+    post = composer.get_post(g.membership, post_id)
+    return _panel(post)
+
+
+def _today_in(tz: str) -> datetime:
+    return sched.utc_to_wall(datetime.now().astimezone(), tz)
+
 
 @bp.get("/brands/<int:brand_id>/calendar")
 def brand_month(brand_id: int) -> str:
-    from flask import g
-
     from studio.policy import get_brand
 
     brand = get_brand(g.membership, brand_id)

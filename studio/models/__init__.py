@@ -1,7 +1,7 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
-from studio.models.approvals import ApprovalDecision, ApprovalEvent, ApprovalStep, ShareLink
 from studio.models.analytics import MetricSnapshot, PublishedPost, Report, ReportTemplate
+from studio.models.approvals import ApprovalDecision, ApprovalEvent, ApprovalStep, ShareLink
 from studio.models.comments import Comment, CommentVisibility, Notification
 from studio.models.exports import WorkspaceExport
 from studio.models.kits import BrandKit, KitAsset, KitVersion

@@ -61,7 +61,8 @@ def new_workspace() -> Response | tuple[str, int]:
 @bp.get("/")
 def dashboard() -> str:
     brands = db.session.scalars(visible_brands(g.membership)).all()
-    if g.membership.role == Role.CLIENT: return see_other(url_for("approvals.portal"))  # noqa: E701
+    if g.membership.role == Role.CLIENT:
+        return see_other(url_for("approvals.portal"))  # noqa: E701
     return render_template("workspaces/dashboard.html", brands=brands)
 
 

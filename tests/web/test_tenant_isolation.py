@@ -15,7 +15,7 @@ from studio.composer import operations as composer_ops
 from studio.extensions import db
 from studio.kits import operations as kit_ops
 from studio.models import Comment, CommentVisibility, Role, WorkspaceExport
-from studio.models.publishing import Channel
+from studio.models.publishing import Channel, PublishAttempt
 from studio.workspaces import operations as ops
 
 # How to fill each URL argument with an object of the victim workspace.
@@ -30,6 +30,7 @@ ARGUMENTS = {
     "token": lambda w: "not-a-real-token",
     "asset_id": lambda w: w["asset"].id,
     "post_id": lambda w: w["post"].id,
+    "attempt_id": lambda w: w["attempt"].id,
     "step_id": lambda w: w["step"].id,
     "link_id": lambda w: w["share_link"].id,
     "revision_id": lambda w: w["revision"].id,
@@ -70,6 +71,18 @@ def world(app: Flask, make):
         revision = composer_ops.get_revision(post, post.revision)
         channel = Channel(workspace_id=victim_ws.id, brand_id=brand.id, platform="sandbox")
         db.session.add(channel)
+        db.session.flush()
+        attempt = PublishAttempt(
+            workspace_id=victim_ws.id,
+            brand_id=brand.id,
+            post_id=post.id,
+            channel_id=channel.id,
+            platform="sandbox",
+            idempotency_key="victim-key",
+            state="failed",
+            due_at=post.created_at,
+        )
+        db.session.add(attempt)
         comment = Comment(
             workspace_id=victim_ws.id,
             post_id=post.id,
@@ -103,6 +116,7 @@ def world(app: Flask, make):
         "export": export,
         "asset": asset,
         "post": post,
+        "attempt": attempt,
         "step": step,
         "share_link": share_link,
         "revision": revision,
@@ -218,6 +232,12 @@ FORBIDDEN[Role.CLIENT] = FORBIDDEN[Role.COPYWRITER] | {
     ("GET", "approvals.flow"),
     ("GET", "approvals.audit"),
     ("POST", "composer.restore"),
+    ("POST", "calendar.schedule"),
+    ("POST", "calendar.move"),
+    ("POST", "calendar.unschedule"),
+    ("POST", "calendar.add_to_queue"),
+    ("POST", "calendar.retry"),
+    ("POST", "calendar.confirm"),
     ("GET", "channels.index"),
     ("POST", "comments.resolve"),  # a thread the team started
     ("POST", "comments.reopen"),
