@@ -59,10 +59,11 @@ def new_workspace() -> Response | tuple[str, int]:
 
 
 @bp.get("/")
-def dashboard() -> str:
-    brands = db.session.scalars(visible_brands(g.membership)).all()
+def dashboard() -> str | Response:
     if g.membership.role == Role.CLIENT:
-        return see_other(url_for("approvals.portal"))  # noqa: E701
+        # Clients work from their portal: what awaits their approval, and their reports.
+        return see_other(url_for("approvals.portal"))
+    brands = db.session.scalars(visible_brands(g.membership)).all()
     return render_template("workspaces/dashboard.html", brands=brands)
 
 
