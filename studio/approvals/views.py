@@ -105,7 +105,8 @@ def _flow_brand(brand_id: int, action: Action) -> Brand:
 @bp.get("/brands/<int:brand_id>/approvals")
 def flow(brand_id: int) -> str:
     brand = _flow_brand(brand_id, Action.VIEW_BRAND)
-    return render_page(FLOW_PAGE, "flow_panel", **_flow_context(brand))
+    # Pages reached by navigation render whole (HX-Location fetches aren't "boosted").
+    return render_page(FLOW_PAGE, **_flow_context(brand))
 
 
 def _flow_failed(brand: Brand, exc: ops.ApprovalError, step_id: int | None) -> tuple[str, int]:
@@ -347,7 +348,6 @@ def audit(post_id: int) -> str:
     require(g.membership, Action.VIEW_INTERNAL, post.brand)
     return render_page(
         "approvals/audit.html",
-        "audit_list",
         post=post,
         brand=post.brand,
         trail=ops.audit_trail(post),
@@ -384,7 +384,6 @@ def changes(post_id: int, revision_id: int) -> str:
 def portal() -> str:
     return render_page(
         "approvals/portal.html",
-        "portal_list",
         waiting=ops.awaiting(g.membership),
         recent=ops.recently_decided(g.membership),
     )

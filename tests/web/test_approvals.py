@@ -150,8 +150,8 @@ def test_managers_build_an_ordered_flow_on_the_brand_page(client, desk, login):
     login(desk["brand_manager"].user)
     show = client.get(ws_url(desk, f"/brands/{desk['brand'].id}")).get_data(as_text=True)
     assert flow_url(desk) in show  # the Approvals tab
-    page = client.get(flow_url(desk)).get_data(as_text=True)
-    assert "No approval flow" in page
+    page = client.hx_get(flow_url(desk)).get_data(as_text=True)
+    assert "No approval flow" in page and 'class="tabs"' in page
 
     assert (
         add_step(client, desk, "role", role="brand_manager", name="Brand team").status_code == 303
@@ -586,6 +586,11 @@ def test_client_members_approve_from_their_portal(client, desk, make, login):
     login(desk["client"].user)
     landing = client.get(ws_url(desk, "/"))
     assert landing.status_code == 303 and landing.headers["Location"].endswith("/portal")
+    hx_landing = client.hx_get(ws_url(desk, "/"))
+    assert hx_landing.headers["HX-Location"].endswith("/portal")
+    # HX-Location fetches the page as htmx (not boosted): it must still come whole.
+    whole = client.hx_get(ws_url(desk, "/portal")).get_data(as_text=True)
+    assert f"<h1>{desk['workspace'].name}</h1>" in whole and "Your brands" in whole
     portal = client.get(ws_url(desk, "/portal")).get_data(as_text=True)
     assert "Launch" in portal and f"/portal/posts/{post.id}" in portal
     page = client.get(ws_url(desk, f"/portal/posts/{post.id}")).get_data(as_text=True)
