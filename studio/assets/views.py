@@ -14,6 +14,7 @@ from werkzeug.exceptions import NotFound
 from jobs.media import build_profile_zip, render_all
 from studio.assets import operations as ops
 from studio.assets import profiles
+from studio.assets.cli import import_command
 from studio.assets.forms import crop_from_form, design_from_args, focal_from_form
 from studio.extensions import db, htmx
 from studio.imaging import ImageRejected
@@ -24,6 +25,7 @@ from studio.tasks.queue import QueueUnavailable, enqueue, job_state
 from studio.web import render_page, see_other, workspace_blueprint
 
 bp = workspace_blueprint("assets", __name__)
+bp.cli.add_command(import_command)  # `flask assets import --brand SLUG FILE...`
 
 LIBRARY_PAGE = "assets/library.html"
 ITEM_PAGE = "assets/item.html"

@@ -628,3 +628,23 @@ def test_profile_photo_background_uses_the_library_image_and_its_focal_point(cli
     ).get_data(as_text=True)
     avatar = Image.open(io.BytesIO(client.get(asset_urls(page)["x_avatar"]).data))
     assert has_magenta(avatar)  # a square crop of a 3:2 photo, moved to the focal point
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def test_flask_assets_import_adds_files_and_names_the_refused_ones(app, studio, tmp_path):
+    good, bad = tmp_path / "dock.jpg", tmp_path / "notes.png"
+    good.write_bytes(marked_photo(500, 300, seed=23))
+    bad.write_bytes(fx.HTML)
+    runner = app.test_cli_runner()
+    args = ["assets", "import", "--brand", studio["brand"].slug, str(good), str(bad)]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1
+    assert "dock.jpg: added as #" in result.output
+    assert "notes.png: refused: This file is an HTML page" in result.output
+    again = runner.invoke(args=["assets", "import", "--brand", studio["brand"].slug, str(good)])
+    assert again.exit_code == 0 and "already in the library" in again.output
+    assert count_items() == 1
+    missing = runner.invoke(args=["assets", "import", "--brand", "no-such-brand", str(good)])
+    assert missing.exit_code != 0 and "no brand with the slug" in missing.output
