@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, flash, g, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 
+from studio.calendar import operations as cal
 from studio.composer import operations as composer
 from studio.extensions import db
-from studio.models import Post, PublishAttempt
+from studio.models import Brand, Post, PublishAttempt, Role
 from studio.models.base import utcnow
-from studio.policy import Action, can, require
+from studio.policy import Action, can, get_brand, require, visible_brands
 from studio.publishing import operations as channel_ops
 from studio.publishing import scheduling as sched
-from studio.web import see_other, workspace_blueprint
+from studio.web import render_page, see_other, workspace_blueprint
 
 bp = workspace_blueprint("calendar", __name__)
 # The iCal feed is read by calendar apps without a session: its address carries a signature.
@@ -203,13 +204,59 @@ def panel(post_id: int) -> tuple[str, int]:
     return _panel(post)
 
 
-def _today_in(tz: str) -> datetime:
-    return sched.utc_to_wall(datetime.now().astimezone(), tz)
+# -- the calendar ----------------------------------------------------------------------------
+
+PAGE = "calendar/index.html"
+
+
+def _calendar(brand: Brand | None) -> str:
+    membership = g.membership
+    filters = cal.Filters.from_args(request.args)
+    view = request.args.get("view", "month")
+    view = view if view in cal.VIEWS else "month"
+    brands = [brand] if brand is not None else list(db.session.scalars(visible_brands(membership)))
+    today = cal.today_for(brands)
+    anchor = cal.parse_day(request.args.get("date"), today)
+    data = cal.load(membership, cal.period(view, anchor), filters, brand)
+    editable = {b.id for b in data.brands if can(membership, Action.EDIT_CONTENT)}
+    if membership.role == Role.CLIENT:
+        editable = set()
+    day = request.args.get("day")
+    context: dict[str, Any] = {
+        "brand": brand,
+        "data": data,
+        "view": view,
+        "filters": filters,
+        "today": today,
+        "editable": editable,
+        "status_filters": cal.STATUS_FILTERS,
+        "endpoint": request.endpoint,
+        "url_args": {"brand_id": brand.id} if brand is not None else {},
+        "tz": brand.timezone if brand is not None else None,
+        "per_day": cal.PER_DAY,
+        "all_brands": brands if brand is None else [],
+    }
+    if day:
+        shown = cal.parse_day(day, today)
+        context["day"] = shown
+        context["day_entries"] = data.by_day.get(shown, [])
+        return render_page(PAGE, "day_panel", **context)
+    if brand is not None:
+        context.update(_brand_extras(brand))
+    return render_page(PAGE, "calendar_body", **context)
+
+
+def _brand_extras(brand: Brand) -> dict[str, Any]:
+    return {"slots": sched.queue_slots(brand)}
+
+
+@bp.get("/calendar")
+def workspace() -> str:
+    require(g.membership, Action.VIEW_WORKSPACE)
+    return _calendar(None)
 
 
 @bp.get("/brands/<int:brand_id>/calendar")
 def brand_month(brand_id: int) -> str:
-    from studio.policy import get_brand
-
     brand = get_brand(g.membership, brand_id)
-    return f"Calendar for {brand.name} is being built."
+    return _calendar(brand)

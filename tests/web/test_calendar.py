@@ -128,3 +128,143 @@ def test_clients_cannot_schedule(client, login, make, studio):
         {"date": _tomorrow(brand.timezone), "time": "09:30"},
     )
     assert response.status_code == 403
+
+
+# -- the calendar -----------------------------------------------------------------------
+
+
+def _plan(app, owner, brand, title, local, *, status=PostStatus.APPROVED, **fields):
+    with app.app_context():
+        post = composer.create_post(owner, brand, title)
+        post.master_text = f"{title} text"
+        post.status = status
+        for name, value in fields.items():
+            setattr(post, name, value)
+        db.session.flush()
+        sched.schedule_post(owner, post, local, now=datetime(2026, 1, 1, tzinfo=UTC))
+        db.session.commit()
+    return post
+
+
+def test_month_week_and_list_views(app, client, login, studio):
+    owner, brand, _post, _ = studio
+    _plan(app, owner, brand, "Launch day", datetime(2027, 3, 10, 9, 30), campaign="Spring")
+    _plan(app, owner, brand, "Review me", datetime(2027, 3, 10, 11, 0), status=PostStatus.IN_REVIEW)
+    failed = _plan(app, owner, brand, "Broken", datetime(2027, 3, 12, 8, 0), labels=["promo"])
+    attempt = db.session.scalar(select(PublishAttempt).where(PublishAttempt.post_id == failed.id))
+    attempt.state = "failed"
+    db.session.commit()
+    login(owner.user)
+    base = f"{_ws(owner)}/brands/{brand.id}/calendar"
+    month = client.get(f"{base}?date=2027-03-01").get_data(as_text=True)
+    assert "March 2027" in month
+    assert "Launch day" in month and "Review me" in month and "Broken" in month
+    assert "state-needs_approval" in month and "state-failed" in month  # they stand out
+    assert 'data-drop-date="2027-03-10"' in month and 'draggable="true"' in month
+    week = client.hx_get(f"{base}?view=week&date=2027-03-10").get_data(as_text=True)
+    assert "<html" not in week and "Launch day" in week and 'data-drop-hour="09"' in week
+    listing = client.hx_get(f"{base}?view=list&date=2027-03-10").get_data(as_text=True)
+    assert "Wednesday 10 March" in listing
+    # Filters: by campaign, label and status, kept in the URL.
+    spring = client.hx_get(f"{base}?date=2027-03-01&campaign=Spring").get_data(as_text=True)
+    assert "Launch day" in spring and "Review me" not in spring
+    promo = client.hx_get(f"{base}?date=2027-03-01&label=promo").get_data(as_text=True)
+    assert "Broken" in promo and "Launch day" not in promo
+    needs = client.hx_get(f"{base}?date=2027-03-01&status=needs_approval").get_data(as_text=True)
+    assert "Review me" in needs and "Launch day" not in needs
+    assert "status=needs_approval" in needs  # the period links keep the filter
+
+
+def test_more_than_fit_shows_plus_n_more_that_opens_the_day(app, client, login, studio):
+    owner, brand, _, _ = studio
+    for n in range(5):
+        _plan(app, owner, brand, f"Post {n}", datetime(2027, 4, 6, 8 + n, 0))
+    login(owner.user)
+    base = f"{_ws(owner)}/brands/{brand.id}/calendar"
+    month = client.get(f"{base}?date=2027-04-01").get_data(as_text=True)
+    assert "+2 more" in month
+    day = client.hx_get(f"{base}?date=2027-04-01&day=2027-04-06").get_data(as_text=True)
+    assert all(f"Post {n}" in day for n in range(5)) and "Tuesday 06 April 2027" in day
+
+
+def test_drag_to_another_day_keeps_the_time(app, client, login, studio):
+    owner, brand, _, _ = studio
+    post = _plan(app, owner, brand, "Mover", datetime(2027, 5, 3, 9, 30))
+    login(owner.user)
+    response = client.form(
+        f"{_ws(owner)}/posts/{post.id}/move",
+        {"date": "2027-05-05", "next": "calendar", "back": "/w/x/calendar"},
+        htmx=True,
+    )
+    assert response.status_code == 200 and response.headers["HX-Location"] == "/w/x/calendar"
+    schedule = db.session.scalar(select(PostSchedule).where(PostSchedule.post_id == post.id))
+    assert schedule.local_time == "2027-05-05T09:30"
+    attempt = db.session.scalar(select(PublishAttempt).where(PublishAttempt.post_id == post.id))
+    assert attempt.due_at == schedule.due_at
+    # A published post cannot move; the answer says why.
+    post.status = PostStatus.PUBLISHED
+    db.session.commit()
+    refused = client.form(f"{_ws(owner)}/posts/{post.id}/move", {"date": "2027-05-06"}, htmx=True)
+    assert refused.status_code == 409 and "already published" in refused.headers["X-Plume-Message"]
+
+
+def test_workspace_calendar_across_brands(app, client, login, make, studio):
+    owner, brand, _, _ = studio
+    other = make.brand(owner.workspace, name="Northwind", timezone="Europe/London")
+    _plan(app, owner, brand, "Ember post", datetime(2027, 6, 2, 9, 0))
+    _plan(app, owner, other, "Northwind post", datetime(2027, 6, 2, 9, 0))
+    login(owner.user)
+    page = client.get(f"{_ws(owner)}/calendar?date=2027-06-01").get_data(as_text=True)
+    assert "Ember post" in page and "Northwind post" in page
+    only = client.hx_get(f"{_ws(owner)}/calendar?date=2027-06-01&brand={other.id}")
+    assert "Northwind post" in only.get_data(as_text=True)
+    assert "Ember post" not in only.get_data(as_text=True)
+
+
+def test_a_client_sees_only_their_brands_and_cannot_drag(app, client, login, make, studio):
+    owner, brand, _, _ = studio
+    other = make.brand(owner.workspace, name="Secret brand")
+    _plan(app, owner, brand, "Visible post", datetime(2027, 6, 2, 9, 0))
+    _plan(app, owner, other, "Hidden post", datetime(2027, 6, 2, 9, 0))
+    member = make.member(owner.workspace, Role.CLIENT, brands=[brand])
+    login(member.user)
+    page = client.get(f"{_ws(owner)}/calendar?date=2027-06-01").get_data(as_text=True)
+    assert "Visible post" in page and "Hidden post" not in page
+    assert 'draggable="true"' not in page
+
+
+def test_query_count_does_not_grow_with_the_number_of_posts(app, client, login, studio):
+    from sqlalchemy import event
+
+    owner, brand, _, _ = studio
+    login(owner.user)
+    url = f"{_ws(owner)}/brands/{brand.id}/calendar?date=2027-07-01"
+    counted: list[int] = []
+    measuring = [False]
+
+    def count(*_args):
+        if measuring[0]:
+            counted[-1] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for total in (2, 12):
+            while len(_posts_in_july(brand)) < total:
+                n = len(_posts_in_july(brand))
+                _plan(app, owner, brand, f"P{n}", datetime(2027, 7, 1 + n, 9, 0), labels=["x"])
+            client.get(url)  # warm: the kit, the session
+            counted.append(0)
+            measuring[0] = True
+            assert client.get(url).status_code == 200
+            measuring[0] = False
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert counted[0] == counted[1], counted
+
+
+def _posts_in_july(brand):
+    return list(
+        db.session.scalars(select(PostSchedule.id).where(PostSchedule.brand_id == brand.id))
+    )
