@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, flash, g, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    render_template,
+    request,
+    url_for,
+)
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
+from studio.calendar import ical as ical_mod
 from studio.calendar import operations as cal
 from studio.composer import operations as composer
 from studio.extensions import db
-from studio.models import Brand, Post, PublishAttempt, Role
+from studio.models import Brand, Post, PostSchedule, PostStatus, PublishAttempt, Role, Workspace
 from studio.models.base import utcnow
+from studio.models.publishing import CalendarFeed
 from studio.policy import Action, can, get_brand, require, visible_brands
 from studio.publishing import operations as channel_ops
 from studio.publishing import scheduling as sched
@@ -246,8 +260,154 @@ def _calendar(brand: Brand | None) -> str:
     return render_page(PAGE, "calendar_body", **context)
 
 
-def _brand_extras(brand: Brand) -> dict[str, Any]:
-    return {"slots": sched.queue_slots(brand)}
+def _brand_extras(brand: Brand, **extra: Any) -> dict[str, Any]:
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.brand_id == brand.id))
+    slots = sched.queue_slots(brand)
+    return {
+        "slots": slots,
+        "slots_text": _slots_text(slots),
+        "feed": feed,
+        "feed_url": url_for("calendar_feed.ical", token=_feed_token(feed), _external=True)
+        if feed
+        else None,
+        "manage_brand": can(g.membership, Action.EDIT_BRAND_SETTINGS, brand),
+        **extra,
+    }
+
+
+def _slots_text(slots: list[Any]) -> str:
+    by_time: dict[str, list[str]] = {}
+    for slot in slots:
+        by_time.setdefault(slot.time, []).append(sched.WEEKDAYS[slot.weekday])
+    return ", ".join(f"{'/'.join(days)} {clock}" for clock, days in sorted(by_time.items()))
+
+
+SIDE = "calendar/_brand_side.html"
+
+
+@bp.post("/brands/<int:brand_id>/queue-slots")
+def queue_slots(brand_id: int) -> Any:
+    brand = get_brand(g.membership, brand_id)
+    require(g.membership, Action.EDIT_BRAND_SETTINGS, brand)
+    text = request.form.get("slots", "")
+    try:
+        slots = sched.parse_slots(text)
+    except sched.SchedulingError as exc:
+        html = render_template(
+            SIDE, brand=brand, **_brand_extras(brand, slots_error=exc.message, slots_text=text)
+        )
+        return html, 422
+    sched.set_queue_slots(brand, slots)
+    db.session.commit()
+    message = f"{len(slots)} queue slot(s) saved." if slots else "Queue slots removed."
+    return render_template(SIDE, brand=brand, **_brand_extras(brand, side_message=message))
+
+
+# -- the iCal feed ---------------------------------------------------------------------------
+
+FEED_SALT = "plume-calendar-feed"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=FEED_SALT)
+
+
+def _feed_token(feed: CalendarFeed | None) -> str:
+    return _serializer().dumps([feed.id, feed.nonce]) if feed else ""
+
+
+@bp.post("/brands/<int:brand_id>/ical")
+def ical_create(brand_id: int) -> Any:
+    """Make (or replace) the brand's iCal address; the old one stops working at once."""
+    brand = get_brand(g.membership, brand_id)
+    require(g.membership, Action.EDIT_BRAND_SETTINGS, brand)
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.brand_id == brand.id))
+    if feed is None:
+        feed = CalendarFeed(
+            workspace_id=brand.workspace_id, brand_id=brand.id, created_by_id=g.membership.user_id
+        )
+        db.session.add(feed)
+    feed.nonce = secrets.token_urlsafe(24)
+    feed.created_at = utcnow()
+    db.session.commit()
+    return render_template(
+        SIDE, brand=brand, **_brand_extras(brand, side_message="New iCal address made.")
+    )
+
+
+@bp.post("/brands/<int:brand_id>/ical/revoke")
+def ical_revoke(brand_id: int) -> Any:
+    brand = get_brand(g.membership, brand_id)
+    require(g.membership, Action.EDIT_BRAND_SETTINGS, brand)
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.brand_id == brand.id))
+    if feed is not None:
+        db.session.delete(feed)
+        db.session.commit()
+    return render_template(
+        SIDE, brand=brand, **_brand_extras(brand, side_message="The iCal address was revoked.")
+    )
+
+
+@feed_bp.get("/ical/<token>.ics")
+def ical(token: str) -> Response:
+    """Serve the brand's calendar to calendar apps: the signed address is the credential."""
+    try:
+        feed_id, nonce = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise NotFound("No such calendar.") from exc
+    feed = db.session.get(CalendarFeed, int(feed_id)) if str(feed_id).isdigit() else None
+    if feed is None or not secrets.compare_digest(str(nonce), feed.nonce):
+        raise NotFound("No such calendar.")
+    brand = db.session.get(Brand, feed.brand_id)
+    assert brand is not None
+    feed.last_fetched_at = utcnow()
+    body = ical_mod.calendar(f"{brand.name} (Plume)", _events(brand))
+    db.session.commit()
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'inline; filename="{brand.slug}.ics"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def _events(brand: Brand) -> list[ical_mod.Event]:
+    workspace = db.session.get(Workspace, brand.workspace_id)
+    assert workspace is not None
+    now = utcnow()
+    rows = db.session.execute(
+        select(
+            PostSchedule.due_at, Post.id, Post.title, Post.master_text, Post.status, Post.platforms
+        )
+        .join(Post, Post.id == PostSchedule.post_id)
+        .where(
+            PostSchedule.brand_id == brand.id,
+            PostSchedule.due_at >= now - timedelta(days=60),
+            PostSchedule.due_at < now + timedelta(days=400),
+        )
+        .order_by(PostSchedule.due_at)
+        .limit(3000)
+    ).all()
+    host = request.host.split(":")[0] or "plume"
+    events = []
+    for due_at, post_id, title, text, status, platforms in rows:
+        status = PostStatus(status)
+        names = ", ".join(_platform_name(p) for p in platforms or [])
+        events.append(
+            ical_mod.Event(
+                uid=f"post-{post_id}@{host}",
+                start=due_at,
+                summary=f"{title} ({names})" if names else title,
+                description=f"{status.label}. {text[:500]}",
+                url=url_for("composer.edit", ws=workspace.slug, post_id=post_id, _external=True),
+                tentative=status in cal.NEEDS_APPROVAL,
+            )
+        )
+    return events
+
+
+def _platform_name(platform: str) -> str:
+    from studio.platforms.limits import PLATFORMS
+
+    return PLATFORMS[platform].name if platform in PLATFORMS else platform
 
 
 @bp.get("/calendar")

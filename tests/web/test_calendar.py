@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -268,3 +269,59 @@ def _posts_in_july(brand):
     return list(
         db.session.scalars(select(PostSchedule.id).where(PostSchedule.brand_id == brand.id))
     )
+
+
+# -- queue slots and the iCal feed ----------------------------------------------------------
+
+
+def test_queue_slots_and_add_to_queue(app, client, login, studio):
+    owner, brand, post, _ = studio
+    login(owner.user)
+    base = f"{_ws(owner)}/brands/{brand.id}"
+    bad = client.form(f"{base}/queue-slots", {"slots": "Someday 9"}, htmx=True)
+    assert bad.status_code == 422 and "write the time as 09:30" in bad.get_data(as_text=True)
+    saved = client.form(f"{base}/queue-slots", {"slots": "Tue/Thu 09:30, Fri 14:00"}, htmx=True)
+    assert saved.status_code == 200 and "Tue/Thu 09:30, Fri 14:00" in saved.get_data(as_text=True)
+    queued = client.form(f"{_ws(owner)}/posts/{post.id}/queue", htmx=True)
+    assert queued.status_code == 200, queued.get_data(as_text=True)[:300]
+    schedule = db.session.scalar(select(PostSchedule).where(PostSchedule.post_id == post.id))
+    wall = sched.schedule_wall(schedule)
+    assert schedule.from_queue and (
+        wall.strftime("%a %H:%M") in ("Tue 09:30", "Thu 09:30", "Fri 14:00")
+    )
+
+
+def test_ical_feed_is_signed_rotatable_and_revocable(app, client, login, studio):
+    owner, brand, _, _ = studio
+    _plan(app, owner, brand, "Launch; big, news", datetime(2027, 1, 5, 9, 30))
+    login(owner.user)
+    base = f"{_ws(owner)}/brands/{brand.id}"
+    made = client.form(f"{base}/ical", htmx=True).get_data(as_text=True)
+    url = re.search(r'value="(http[^"]+\.ics)"', made).group(1)
+    path = url.split("localhost", 1)[1]
+    client.get("/logout")
+    anonymous = app.test_client()
+    feed = anonymous.get(path)
+    body = feed.get_data(as_text=True)
+    assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+    assert body.startswith("BEGIN:VCALENDAR\r\n") and body.endswith("END:VCALENDAR\r\n")
+    assert "SUMMARY:Launch\\; big\\, news (Mastodon\\, Bluesky)" in body
+    assert "DTSTART:20270105T153000Z" in body  # 09:30 in Chicago
+    assert anonymous.get(path.replace(".ics", "x.ics")).status_code == 404
+    # A new address retires the old one; revoking retires every one.
+    newer = client.form(f"{base}/ical", htmx=True).get_data(as_text=True)
+    new_path = re.search(r'value="http[^"]+?(/ical/[^"]+\.ics)"', newer).group(1)
+    assert anonymous.get(path).status_code == 404
+    assert anonymous.get(new_path).status_code == 200
+    client.form(f"{base}/ical/revoke", htmx=True)
+    assert anonymous.get(new_path).status_code == 404
+
+
+def test_ical_lines_are_folded_and_escaped():
+    from studio.calendar import ical
+
+    long = "Ünïcödé " * 30
+    folded = ical.fold("SUMMARY:" + long)
+    assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
+    assert folded.replace("\r\n ", "") == "SUMMARY:" + long
+    assert ical.escape("a;b,c\\d\ne") == "a\\;b\\,c\\\\d\\ne"
