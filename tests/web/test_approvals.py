@@ -665,3 +665,33 @@ def test_step_ids_of_other_brands_are_404(client, desk, make, login):
     step = db.session.scalar(select(ApprovalStep))
     url = ws_url(desk, f"/brands/{other.id}/approvals/steps/{step.id}/delete")
     assert client.form(url).status_code == 404
+
+
+def test_approvers_and_authors_hear_about_reviews_in_their_inbox(client, desk, login):
+    from studio.models import Notification
+
+    def inbox(member):
+        return [
+            (n.kind, n.post_id)
+            for n in db.session.scalars(
+                select(Notification)
+                .where(Notification.user_id == member.user_id)
+                .order_by(Notification.id)
+            )
+        ]
+
+    one_manager_step(client, desk, login)
+    login(desk["copywriter"].user)
+    post = new_post(client, desk)
+    submit(client, desk, post)
+    assert inbox(desk["brand_manager"]) == [("review_requested", post.id)]
+    assert inbox(desk["owner"]) == []  # not an approver of this flow
+    login(desk["brand_manager"].user)
+    request_changes(client, desk, post, "Warmer, please.")
+    assert inbox(desk["copywriter"]) == [("changes_requested", post.id)]
+    login(desk["copywriter"].user)
+    edit(client, desk, post, master_text="Warm oolong lands Friday.")
+    submit(client, desk, post)
+    login(desk["brand_manager"].user)
+    approve(client, desk, post)
+    assert inbox(desk["copywriter"])[-1] == ("approved", post.id)
