@@ -72,12 +72,15 @@ def test_upload_click_a_focal_point_and_see_every_rendition(page: Page, live_stu
     assert abs(float(page.get_by_label("Across (%)").input_value()) - 80) < 1
 
     # Scrolling to the renditions makes them; each card then shows its size and bytes.
-    cards = page.locator(".rendition-card")
-    expect(cards).to_have_count(16)
-    for index in range(16):
-        card = cards.nth(index)
-        card.scroll_into_view_if_needed()
-        expect(card.locator(".bytes")).to_be_visible(timeout=20_000)
+    expect(page.locator(".rendition-card")).to_have_count(16)
+    made = page.locator(".rendition-card .bytes")
+    for _ in range(60):
+        if made.count() == 16:
+            break
+        # Cards swap themselves in as they arrive, so scroll the page, not a card.
+        page.mouse.wheel(0, 500)
+        page.wait_for_timeout(500)
+    expect(made).to_have_count(16, timeout=20_000)
     square = page.locator("#card-instagram_square")
     expect(square.locator(".dims")).to_have_text("1080\u00d71080")
     image = square.locator("img")
