@@ -27,14 +27,19 @@ def _worker_index() -> int:
     return int(re.sub(r"\D", "", worker) or 0)
 
 
+def _run_id() -> str:
+    # xdist gives every run an id its workers share; two runs at once (a developer's and
+    # CI's, say) must never drop each other's PostgreSQL databases.
+    return (os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"p{os.getpid()}")[:10]
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Return a fresh database for this test process: SQLite file or a PostgreSQL database."""
-    return databases.fresh_database(
-        os.environ.get("TEST_DATABASE_URL", ""),
-        tmp_path_factory.mktemp("db"),
-        f"plume_test_{_worker_index()}",
-    )
+    server = os.environ.get("TEST_DATABASE_URL", "")
+    name = f"plume_test_{_run_id()}_{_worker_index()}"
+    yield databases.fresh_database(server, tmp_path_factory.mktemp("db"), name)
+    databases.drop_database(server, name)
 
 
 @pytest.fixture(scope="session")

@@ -21,3 +21,15 @@ def fresh_database(server_url: str, tmp: Path, name: str) -> str:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """Drop a PostgreSQL test database made by fresh_database (SQLite files go with tmp)."""
+    if not server_url or server_url.startswith("sqlite"):
+        return
+    admin = create_engine(
+        make_url(normalise_database_url(server_url)), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

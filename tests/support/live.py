@@ -48,7 +48,7 @@ def live_studio(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Ite
     database = databases.fresh_database(
         os.environ.get("TEST_DATABASE_URL", ""),
         instance,
-        f"plume_live_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
+        f"plume_live_{os.getpid()}",
     )
     port = _free_port()
     env = {
