@@ -47,6 +47,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_BYTES", 64 * 1024 * 1024)
     MAX_FORM_MEMORY_SIZE = 512 * 1024
+    MEDIA_MAX_UPLOAD_BYTES = _env_int("MEDIA_MAX_UPLOAD_BYTES", 40 * 1024 * 1024)
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")
     RATELIMIT_HEADERS_ENABLED = True

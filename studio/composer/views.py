@@ -9,6 +9,7 @@ from flask import Response, flash, g, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, NotFound
 
+from studio.approvals.operations import on_post_saved
 from studio.assets import operations as assets
 from studio.composer import history as history_mod
 from studio.composer import media as composer_media
@@ -178,7 +179,7 @@ def save(post_id: int) -> Response | tuple[str, int]:
     # another save may land, and its revision must not be reported as this one's.
     revision = post.revision
     saved = ops.snapshot(post)
-    __import__("studio.approvals.operations", fromlist=["_"]).on_post_saved(post, revision, user)
+    on_post_saved(post, revision, user)
     db.session.commit()
     if action:
         return see_other(url_for("composer.edit", post_id=post.id))
@@ -369,6 +370,7 @@ def restore(post_id: int, number: int) -> Response:
     if row is None:
         raise NotFound("This post has no such revision.")
     ops.restore_revision(post, row, g.membership.user)
+    on_post_saved(post, post.revision, g.membership.user)
     db.session.commit()
     flash(f"Restored revision {number} as revision {post.revision}.", "success")
     return see_other(url_for("composer.edit", post_id=post.id))
