@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from studio.composer.views import bp as composer_bp
     from studio.health import bp as health_bp
     from studio.kits.views import bp as kits_bp
+    from studio.reports.views import bp as reports_bp
     from studio.tasks.views import bp as tasks_bp
     from studio.workspaces.views import bp as workspaces_bp
     from studio.workspaces.views import home_bp
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
         calendar_bp,
         calendar_feed_bp,
         comments_bp,
+        reports_bp,
         tasks_bp,
         health_bp,
     ):

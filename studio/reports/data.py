@@ -119,8 +119,9 @@ def available_filters(brand: Brand) -> dict[str, list[str]]:
         if c
     )
     labels: set[str] = set()
+    # JSON has no equality on PostgreSQL, so no DISTINCT: the set removes the repeats.
     for row in db.session.scalars(
-        select(PublishedPost.labels).where(PublishedPost.brand_id == brand.id).distinct()
+        select(PublishedPost.labels).where(PublishedPost.brand_id == brand.id)
     ):
         labels.update(row or ())
     return {"platforms": platforms, "campaigns": campaigns, "labels": sorted(labels)}

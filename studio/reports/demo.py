@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
-from studio.analytics.demo import DemoPost, generate_year
+from studio.analytics.demo import DemoPost, DemoYear, generate_year
 from studio.analytics.summary import zone
 from studio.assets.operations import media_for_brand
 from studio.extensions import db
@@ -156,17 +156,19 @@ def load_demo_metrics(workspace: Workspace, brands: list[Brand], users: dict[Rol
         year = generate_year(
             brand.slug, platforms, per_week, start, seed=1, tz=brand.timezone, days=days
         )
-        _load_brand(brand, year, writer, approver, approver_membership)
+        load_year(brand, year, writer, approver, approver_membership)
     db.session.flush()
 
 
-def _load_brand(
+def load_year(
     brand: Brand,
-    year: Any,
-    writer: User | None,
-    approver: User | None,
-    approver_membership: Membership | None,
+    year: DemoYear,
+    writer: User | None = None,
+    approver: User | None = None,
+    approver_membership: Membership | None = None,
 ) -> None:
+    """Store a generated year for ``brand``: posts, revisions, snapshots, followers and,
+    with an approver, the approvals (the caller commits)."""
     pictures = [m for m in media_for_brand(brand) if m.kind == "image"]
     tz = zone(brand.timezone)
     post_rows = []

@@ -15,6 +15,7 @@ from studio.composer import operations as composer_ops
 from studio.extensions import db
 from studio.kits import operations as kit_ops
 from studio.models import Comment, CommentVisibility, Role, WorkspaceExport
+from studio.models.analytics import MetricImport
 from studio.models.publishing import Channel, PublishAttempt
 from studio.workspaces import operations as ops
 
@@ -44,6 +45,7 @@ ARGUMENTS = {
     "digest": lambda w: "0" * 24,
     "spec_id": lambda w: "x_avatar",
     "number": lambda w: 1,
+    "import_id": lambda w: w["metric_import"].id,
 }
 # Routes that take no workspace object (or are public by design).
 PUBLIC_OR_OWN = {"static", "auth.invitation"}
@@ -104,6 +106,10 @@ def world(app: Flask, make):
         Image.new("RGB", (64, 48), (200, 40, 40)).save(picture, "PNG")
         media = media_ops.add_media(brand, picture.getvalue(), "victim.png", owner.user).item
     export = WorkspaceExport(workspace_id=victim_ws.id, job_id="export-victim", status="finished")
+    metric_import = MetricImport(
+        workspace_id=victim_ws.id, brand_id=brand.id, platform="x", filename="v.csv", blob_key="v"
+    )
+    db.session.add(metric_import)
     db.session.add(export)
     db.session.commit()
     attacker = make.member(make.workspace(name="Attacker"), Role.OWNER)
@@ -125,6 +131,7 @@ def world(app: Flask, make):
         "notification": notification,
         "media": media,
         "attacker": attacker,
+        "metric_import": metric_import,
     }
 
 
@@ -186,6 +193,10 @@ FORBIDDEN = {
         ("POST", "brands.update_platforms"),
         ("POST", "kits.update_voice"),
         ("POST", "kits.import_kit"),
+        ("GET", "reports.import_form"),
+        ("POST", "reports.upload"),
+        ("GET", "reports.import_detail"),
+        ("POST", "reports.start_import"),
         ("POST", "calendar.queue_slots"),
         ("POST", "calendar.ical_create"),
         ("POST", "calendar.ical_revoke"),
