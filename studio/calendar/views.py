@@ -35,6 +35,7 @@ from studio.web import render_page, see_other, workspace_blueprint
 bp = workspace_blueprint("calendar", __name__)
 # The iCal feed is read by calendar apps without a session: its address carries a signature.
 feed_bp = Blueprint("calendar_feed", __name__)
+feed_bp.record_once(lambda _state: sched.warm_up())
 
 PANEL = "calendar/_publishing_panel.html"
 

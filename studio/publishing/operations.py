@@ -251,7 +251,8 @@ def clean_values(platform: str, form: Mapping[str, str], *, oauth: bool = False)
 
 
 def _http_options() -> dict[str, Any]:
-    return {"timeout": float(current_app.config.get("PUBLISH_HTTP_TIMEOUT", 20.0))}
+    raw = current_app.config.get("PUBLISH_HTTP_TIMEOUT") or os.environ.get("PUBLISH_HTTP_TIMEOUT")
+    return {"timeout": float(raw or 20.0)}
 
 
 def feed_url(channel: Channel) -> str:

@@ -27,6 +27,7 @@ settles attempts whose lease expired, so emptying Redis loses nothing.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import secrets
 from collections.abc import Iterable
@@ -37,7 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import configure_mappers, selectinload
 
 from studio.database import read_only
 from studio.extensions import db
@@ -64,7 +65,8 @@ from studio.publishing import operations as ops
 log = logging.getLogger(__name__)
 
 S = AttemptState
-MASTODON_KEY_TTL = timedelta(minutes=55)  # Mastodon keeps Idempotency-Keys for one hour
+# Mastodon keeps Idempotency-Keys for one hour; Plume trusts them for 55 minutes.
+MASTODON_KEY_TTL_SECONDS = 55 * 60
 LOOK_BACK = timedelta(minutes=5)  # find_existing looks from a little before the first try
 PUBLISH_QUEUE = "publishing"
 
@@ -80,8 +82,24 @@ class SchedulingError(ValueError):
 # -- settings -------------------------------------------------------------------------------
 
 
+def warm_up() -> None:
+    """Configure the ORM once at start-up: RQ forks a work horse per job, and each would
+    otherwise spend about 0.1 s configuring every mapper before its first query."""
+    configure_mappers()
+
+
 def _setting(name: str, default: float) -> float:
-    return float(current_app.config.get(name, default))
+    """Return a publishing setting from the app's config, else the environment."""
+    value = current_app.config.get(name)
+    if value in (None, ""):
+        value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def job_timeout() -> int:
+    """RQ kills a publish job before its lease ends, so a lease never outlives its worker."""
+    lease = lease_seconds()
+    return int(max(5, lease - max(3, min(15, lease * 0.2))))
 
 
 def lease_seconds() -> float:
@@ -465,7 +483,7 @@ def enqueue_attempts(attempts: Iterable[PublishAttempt]) -> int:
     count = 0
     try:
         queue = get_queue(PUBLISH_QUEUE)
-        timeout = max(30, int(lease_seconds() - 15))
+        timeout = job_timeout()
         for attempt in attempts:
             options: dict[str, Any] = {
                 "job_id": job_id(attempt),
@@ -559,7 +577,8 @@ def _may_resend(adapter: ops.Adapter, attempt: PublishAttempt, now: datetime) ->
     if not adapter.supports_idempotency:
         return False
     if attempt.platform == "mastodon" and attempt.first_attempt_at is not None:
-        return now - attempt.first_attempt_at < MASTODON_KEY_TTL
+        trusted = _setting("PUBLISH_MASTODON_KEY_TTL_SECONDS", MASTODON_KEY_TTL_SECONDS)
+        return now - attempt.first_attempt_at < timedelta(seconds=trusted)
     return True
 
 
@@ -960,7 +979,7 @@ def _fix_post_statuses() -> int:
 
 def _enqueue_missing(now: datetime, ahead: timedelta) -> int:
     from redis.exceptions import RedisError
-    from rq.job import Job, JobStatus
+    from rq.job import Job
 
     from studio.tasks.queue import redis_connection
 
@@ -974,15 +993,23 @@ def _enqueue_missing(now: datetime, ahead: timedelta) -> int:
     )
     if not due:
         return 0
-    live = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+    live = {b"queued", b"scheduled", b"started", b"deferred"}
     try:
-        jobs = Job.fetch_many([job_id(a) for a in due], connection=redis_connection())
-        missing = [
-            a
-            for a, job in zip(due, jobs, strict=True)
-            if job is None or job.get_status(refresh=False) not in live
-        ]
+        # Only each job's status: after Redis was emptied, a running job's heartbeat leaves
+        # a hash without the job's data, which RQ cannot load as a job.
+        pipe = redis_connection().pipeline(transaction=False)
+        for attempt in due:
+            pipe.hget(Job.key_for(job_id(attempt)), "status")
+        statuses = pipe.execute()
     except RedisError as exc:
         log.warning("reconciler cannot reach Redis (%s)", exc)
         return 0
+    # A reminder RQ still holds as "scheduled" after its time means no scheduler is running
+    # (its worker died holding the scheduler lock): enqueue it directly.
+    late = now - timedelta(seconds=5)
+    missing = [
+        a
+        for a, status in zip(due, statuses, strict=True)
+        if status not in live or (status == b"scheduled" and a.due_at <= late)
+    ]
     return enqueue_attempts(missing)
