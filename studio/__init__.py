@@ -103,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from studio.health import bp as health_bp
     from studio.kits.views import bp as kits_bp
     from studio.reports.views import bp as reports_bp
+    from studio.reports.views import link_bp as reports_link_bp
     from studio.tasks.views import bp as tasks_bp
     from studio.workspaces.views import bp as workspaces_bp
     from studio.workspaces.views import home_bp
@@ -122,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
         calendar_feed_bp,
         comments_bp,
         reports_bp,
+        reports_link_bp,
         tasks_bp,
         health_bp,
     ):

@@ -70,6 +70,8 @@ def seed_demo_command(password: str | None) -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     from studio.kits.cli import check_command
+    from studio.reports.cli import report_command
 
     for command in (worker_command, scheduler_command, seed_demo_command, check_command):
         app.cli.add_command(command)
+    app.cli.add_command(report_command)

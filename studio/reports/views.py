@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from studio.analytics.csvimport import DATE_FORMATS, FIELD_LABELS, FIELDS
 from studio.analytics.metrics import METRICS, PLATFORM_FIELDS, RATIO, format_value, platform_name
 from studio.assets.operations import rendition_url
 from studio.extensions import db
-from studio.models import Brand
-from studio.policy import Action, get_brand, require
-from studio.reports import data, imports
+from studio.models import Brand, Role
+from studio.policy import Action, can, get_brand, require, visible_brands
+from studio.reports import data, imports, sections
+from studio.reports import operations as report_ops
 from studio.reports.analytics import (
     TREND_METRICS,
     FilterError,
@@ -225,3 +236,240 @@ def _form_mapping(platform: str, form: Any) -> imports.ColumnMapping:
         )
     except imports.MappingError:
         return imports.ColumnMapping(platform, {}, None)
+
+
+# Reports --------------------------------------------------------------------------------
+
+BRAND_REPORTS_PAGE = "reports/brand.html"
+
+
+def _reports_context(brand: Brand, **extra: Any) -> dict[str, Any]:
+    history = report_ops.brand_reports(brand)
+    schedule = report_ops.schedule_for(brand)
+    template = sections.template_for(brand.workspace_id)
+    return {
+        "brand": brand,
+        "reports": history,
+        "downloads": report_ops.download_counts(history),
+        "status_of": report_ops.display_status,
+        "job_state": job_state,
+        "schedule": schedule,
+        "next_run": report_ops.next_run(schedule, brand) if schedule else None,
+        "report_template": template,
+        "enabled_sections": [sections.BY_KEY[k] for k in sections.enabled(template.sections)],
+        "periods": period_choices(brand, default_period(brand)),
+        "chosen_period": extra.pop("chosen_period", str(default_period(brand))),
+        "summary_text": extra.pop("summary_text", ""),
+        "errors": extra.pop("errors", {}),
+        "schedule_errors": extra.pop("schedule_errors", {}),
+        "link": extra.pop("link", None),
+        **extra,
+    }
+
+
+@bp.get("/brands/<int:brand_id>/reports")
+def brand_reports(brand_id: int) -> str:
+    brand = _brand(brand_id)
+    context = _reports_context(brand)
+    db.session.commit()  # the first visit creates the workspace's report template
+    return render_page(BRAND_REPORTS_PAGE, "report_history", **context)
+
+
+@bp.post("/brands/<int:brand_id>/reports")
+def create_report(brand_id: int) -> Response | tuple[str, int]:
+    brand = _brand(brand_id, Action.MANAGE_REPORTS)
+    raw_period = request.form.get("period", "")
+    summary_text = request.form.get("summary", "")
+    try:
+        period = report_ops.parse_period(brand, raw_period)
+        report = report_ops.request_report(brand, period, summary_text, g.membership.user)
+    except report_ops.ReportError as exc:
+        db.session.rollback()
+        context = _reports_context(
+            brand,
+            errors={exc.field or "period": exc.message},
+            chosen_period=raw_period,
+            summary_text=summary_text,
+        )
+        return render_page(BRAND_REPORTS_PAGE, "report_form", **context), exc.status
+    db.session.commit()
+    download = url_for("reports.download", brand_id=brand.id, report_id=report.id)
+    try:
+        report_ops.enqueue_render(report, g.workspace.id, download)
+    except QueueUnavailable as exc:
+        report.status = "failed"
+        report.error = str(exc)
+        db.session.commit()
+        return _job_unavailable(str(exc))
+    return see_other(url_for("reports.brand_reports", brand_id=brand.id))
+
+
+@bp.get("/brands/<int:brand_id>/reports/<int:report_id>")
+def report_detail(brand_id: int, report_id: int) -> str:
+    brand = _brand(brand_id)
+    report = report_ops.get_report(g.membership, brand, report_id)
+    internal = can(g.membership, Action.MANAGE_REPORTS, brand)
+    return render_page(
+        "reports/detail.html",
+        "report_link",
+        brand=brand,
+        report=report,
+        status=report_ops.display_status(report),
+        section_labels=[
+            sections.BY_KEY[k].label
+            for k in report.parameters.get("sections", [])
+            if k in sections.BY_KEY
+        ],
+        downloads=report_ops.downloads(report) if internal else [],
+        link=None,
+        link_days=report_ops.DEFAULT_LINK_DAYS,
+        link_error=None,
+    )
+
+
+@bp.get("/brands/<int:brand_id>/reports/<int:report_id>/download")
+def download(brand_id: int, report_id: int) -> Response:
+    brand = _brand(brand_id)
+    report = report_ops.get_report(g.membership, brand, report_id)
+    stream = report_ops.open_pdf(report)
+    via = "portal" if g.membership.role == Role.CLIENT else "studio"
+    report_ops.log_download(report, g.membership.user, via, request.remote_addr or "")
+    db.session.commit()
+    return _pdf_response(report, stream)
+
+
+def _pdf_response(report: Any, stream: Any) -> Response:
+    response = send_file(
+        stream,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=report.filename,
+        conditional=False,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+@bp.post("/brands/<int:brand_id>/reports/<int:report_id>/link")
+def create_link(brand_id: int, report_id: int) -> tuple[str, int] | str:
+    brand = _brand(brand_id, Action.MANAGE_REPORTS)
+    report = report_ops.get_report(g.membership, brand, report_id)
+    raw = (request.form.get("days") or str(report_ops.DEFAULT_LINK_DAYS)).strip()
+    context = {
+        "brand": brand,
+        "report": report,
+        "link": None,
+        "link_days": raw,
+        "link_error": None,
+    }
+    try:
+        days = int(raw) if raw.isdigit() else 0
+        token = report_ops.link_token(report, days, current_app.secret_key)
+    except report_ops.ReportError as exc:
+        context["link_error"] = exc.message
+        return render_page("reports/detail.html", "report_link", **context), exc.status
+    context["link"] = url_for("reports_link.shared", token=token, _external=True)
+    context["link_days"] = days
+    return render_page("reports/detail.html", "report_link", **context)
+
+
+@bp.post("/brands/<int:brand_id>/reports/schedule")
+def save_schedule(brand_id: int) -> Response | tuple[str, int]:
+    brand = _brand(brand_id, Action.MANAGE_REPORTS)
+    try:
+        values = report_ops.schedule_from_form(request.form)
+    except report_ops.ReportError as exc:
+        db.session.rollback()
+        context = _reports_context(
+            brand, schedule_errors={exc.field or "day_of_month": exc.message}
+        )
+        return render_page(BRAND_REPORTS_PAGE, "schedule_form", **context), 422
+    report_ops.save_schedule(brand, values, g.membership.user)
+    db.session.commit()
+    flash("Monthly reports saved." if values.enabled else "Monthly reports are off.", "success")
+    return see_other(url_for("reports.brand_reports", brand_id=brand.id))
+
+
+# The workspace's report template ---------------------------------------------------------
+
+
+@bp.get("/reports/template")
+def report_template() -> str:
+    require(g.membership, Action.MANAGE_REPORTS)
+    row = sections.template_for(g.workspace.id)
+    db.session.commit()
+    return render_page(
+        "reports/template.html", "template_form", row=row, layout=_layout(row.sections), error=None
+    )
+
+
+def _layout(layout: Any) -> list[dict[str, Any]]:
+    return [
+        {**item, "section": sections.BY_KEY[item["key"]]} for item in sections.normalise(layout)
+    ]
+
+
+@bp.post("/reports/template")
+def save_report_template() -> Response | tuple[str, int] | str:
+    require(g.membership, Action.MANAGE_REPORTS)
+    row = sections.template_for(g.workspace.id)
+    try:
+        layout = sections.layout_from_form(request.form)
+        top = sections.top_posts_from_form(request.form.get("top_posts"))
+    except sections.TemplateError as exc:
+        db.session.rollback()
+        return render_page(
+            "reports/template.html",
+            "template_form",
+            row=row,
+            layout=_layout(row.sections),
+            error=str(exc),
+        ), 422
+    sections.save_template(row, layout, top, g.membership.user)
+    db.session.commit()
+    if request.form.get("move"):
+        return render_page(
+            "reports/template.html",
+            "template_form",
+            row=row,
+            layout=_layout(row.sections),
+            error=None,
+        )
+    flash("Report template saved.", "success")
+    return see_other(url_for("reports.report_template"))
+
+
+# The client portal's reports --------------------------------------------------------------
+
+
+@bp.get("/portal/reports")
+def portal_reports() -> str:
+    reports = report_ops.portal_reports(g.membership)
+    brands = db.session.scalars(visible_brands(g.membership)).all()
+    return render_page("reports/portal.html", None, reports=reports, brands=brands)
+
+
+@bp.app_template_global("portal_reports")
+def _portal_reports_global(limit: int = 5) -> list[Any]:
+    membership = g.get("membership")
+    if membership is None:
+        return []
+    return report_ops.portal_reports(membership, limit)
+
+
+# Signed links (no account) ----------------------------------------------------------------
+
+link_bp = Blueprint("reports_link", __name__)
+
+
+@link_bp.get("/r/<token>")
+def shared(token: str) -> Response | tuple[str, int]:
+    try:
+        report = report_ops.resolve_link(token, current_app.secret_key)
+    except report_ops.ReportError as exc:
+        return render_template("reports/link_error.html", message=exc.message), exc.status
+    stream = report_ops.open_pdf(report)
+    report_ops.log_download(report, None, "link", request.remote_addr or "")
+    db.session.commit()
+    return _pdf_response(report, stream)

@@ -18,4 +18,5 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("jobs.maintenance.prune_exports", "default", cron="17 3 * * *"),
     PeriodicJob("jobs.publishing.reconcile", "publishing", interval=60, timeout=300),
     PeriodicJob("jobs.metrics.collect_all", "default", cron="23 */6 * * *"),
+    PeriodicJob("jobs.reports.run_schedules", "reports", cron="7 * * * *"),
 ]

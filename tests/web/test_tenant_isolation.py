@@ -15,7 +15,7 @@ from studio.composer import operations as composer_ops
 from studio.extensions import db
 from studio.kits import operations as kit_ops
 from studio.models import Comment, CommentVisibility, Role, WorkspaceExport
-from studio.models.analytics import MetricImport
+from studio.models.analytics import MetricImport, Report
 from studio.models.publishing import Channel, PublishAttempt
 from studio.workspaces import operations as ops
 
@@ -46,6 +46,7 @@ ARGUMENTS = {
     "spec_id": lambda w: "x_avatar",
     "number": lambda w: 1,
     "import_id": lambda w: w["metric_import"].id,
+    "report_id": lambda w: w["report"].id,
 }
 # Routes that take no workspace object (or are public by design).
 PUBLIC_OR_OWN = {"static", "auth.invitation"}
@@ -109,7 +110,8 @@ def world(app: Flask, make):
     metric_import = MetricImport(
         workspace_id=victim_ws.id, brand_id=brand.id, platform="x", filename="v.csv", blob_key="v"
     )
-    db.session.add(metric_import)
+    report = Report(workspace_id=victim_ws.id, brand_id=brand.id, period="2026-10")
+    db.session.add_all([metric_import, report])
     db.session.add(export)
     db.session.commit()
     attacker = make.member(make.workspace(name="Attacker"), Role.OWNER)
@@ -132,6 +134,7 @@ def world(app: Flask, make):
         "media": media,
         "attacker": attacker,
         "metric_import": metric_import,
+        "report": report,
     }
 
 
@@ -193,6 +196,11 @@ FORBIDDEN = {
         ("POST", "brands.update_platforms"),
         ("POST", "kits.update_voice"),
         ("POST", "kits.import_kit"),
+        ("POST", "reports.create_report"),
+        ("POST", "reports.create_link"),
+        ("POST", "reports.save_schedule"),
+        ("GET", "reports.report_template"),
+        ("POST", "reports.save_report_template"),
         ("GET", "reports.import_form"),
         ("POST", "reports.upload"),
         ("GET", "reports.import_detail"),
