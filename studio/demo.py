@@ -10,6 +10,7 @@ from sqlalchemy import select
 from studio.assets.demo import load_demo_media
 from studio.auth.operations import create_user, find_user_by_email
 from studio.brands.operations import create_brand
+from studio.channels.demo import load_demo_publishing
 from studio.extensions import db
 from studio.kits.demo import load_demo_kits
 from studio.models import Brand, Membership, Role, User, Workspace
@@ -99,3 +100,4 @@ def seed_demo(password: str = DEMO_PASSWORD) -> DemoResult:
 DEMO_HOOKS: list[Callable[[Workspace, list[Brand], dict[Role, User]], None]] = [load_demo_kits]
 DEMO_HOOKS.append(load_demo_media)
 DEMO_HOOKS.append(load_demo_metrics)
+DEMO_HOOKS.append(load_demo_publishing)

@@ -424,3 +424,33 @@ def test_only_owner_roles_hear_of_failures(app, studio, make, fake):
     channel = db.session.get(Channel, attempt.channel_id)
     db.session.refresh(channel)
     assert channel.status == "needs_attention"
+
+
+def test_the_demo_publishes_to_the_sandbox_feed(app, make, run_jobs):
+    from studio.channels.demo import load_demo_publishing
+    from studio.models import PostSchedule
+
+    owner = make.member(make.workspace(name="Demo"))
+    brand = make.brand(owner.workspace, name="Ember Roasters", timezone="Europe/London")
+    with app.app_context():
+        load_demo_publishing(owner.workspace, [brand], {Role.OWNER: owner.user})
+        db.session.commit()
+    schedules = list(
+        db.session.scalars(select(PostSchedule).where(PostSchedule.brand_id == brand.id))
+    )
+    assert len(schedules) == 3
+    attempts = list(
+        db.session.scalars(select(PublishAttempt).where(PublishAttempt.brand_id == brand.id))
+    )
+    assert len(attempts) == 2  # the post awaiting approval is only planned
+    soon = min(attempts, key=lambda a: a.due_at)
+    assert timedelta(minutes=1) < soon.due_at - datetime.now(UTC) <= timedelta(minutes=3)
+    soon.due_at = datetime.now(UTC) - timedelta(seconds=10)  # two minutes later…
+    db.session.commit()
+    with app.app_context():
+        sched.reconcile()
+    run_jobs()
+    db.session.refresh(soon)
+    assert soon.state == "published"
+    item = db.session.scalar(select(SandboxFeedItem).where(SandboxFeedItem.brand_id == brand.id))
+    assert "sandbox" in item.text
