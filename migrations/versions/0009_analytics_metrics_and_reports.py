@@ -1,7 +1,7 @@
 """analytics metrics and reports
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-11-24 04:24:39.248588
 
 """
@@ -11,10 +11,10 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0005'
+down_revision = '0008'
 branch_labels = None
 # channels (0008) are referenced by analytics_posts and follower_counts.
-depends_on = '0008'
+depends_on = None
 
 
 def upgrade():
