@@ -256,6 +256,7 @@ def summarise(
     followers: list[FollowerPoint] | None = None,
     kpi_metrics: Sequence[str] = DEFAULT_KPIS,
     with_charts: Sequence[str] | None = None,
+    chart_prefix: str = "",
 ) -> Summary:
     """Return the summary for ``filters`` (rows and followers may be given, for the report)."""
     period = filters.period
@@ -301,7 +302,7 @@ def summarise(
         all_rows=chosen,
     )
     summary.charts = build_charts(
-        summary, palette or brand_palette(brand), font_family, with_charts
+        summary, palette or brand_palette(brand), font_family, with_charts, chart_prefix
     )
     return summary
 
@@ -315,9 +316,11 @@ def build_charts(
     palette: list[str],
     font_family: str,
     only: Sequence[str] | None = None,
+    prefix: str = "",
 ) -> dict[str, Chart]:
     """Return the six charts (or ``only`` those named): trend, followers, engagements and
-    rate by platform, campaigns, and the best-time heatmap."""
+    rate by platform, campaigns, and the best-time heatmap. ``prefix`` keeps the SVG ids
+    unique when one document holds several sets of charts."""
     builders = {
         "trend": _trend_chart,
         "followers": _followers_chart,
@@ -327,14 +330,14 @@ def build_charts(
         "heatmap": _heatmap_chart,
     }
     wanted = CHART_KEYS if only is None else [k for k in CHART_KEYS if k in only]
-    return {key: builders[key](summary, palette, font_family) for key in wanted}
+    return {key: builders[key](summary, palette, font_family, prefix) for key in wanted}
 
 
 def _word(summary: Summary) -> str:
     return {"day": "day", "week": "week", "month": "month"}[summary.granularity]
 
 
-def _trend_chart(summary: Summary, palette: list[str], font_family: str) -> Chart:
+def _trend_chart(summary: Summary, palette: list[str], font_family: str, prefix: str = "") -> Chart:
     period, brand, gran = summary.period, summary.brand, summary.granularity
     chosen = metric(summary.filters.metric)
     per_platform = trends_by_platform(summary.rows, chosen.key, gran, brand.timezone, period=period)
@@ -361,13 +364,15 @@ def _trend_chart(summary: Summary, palette: list[str], font_family: str) -> Char
             palette=palette,
             unit=unit,
             font_family=font_family,
-            chart_id="chart-trend",
+            chart_id=f"{prefix}chart-trend",
         ),
         charts.data_table(labels, series, caption=title, label_header=word.capitalize(), unit=unit),
     )
 
 
-def _followers_chart(summary: Summary, palette: list[str], font_family: str) -> Chart:
+def _followers_chart(
+    summary: Summary, palette: list[str], font_family: str, prefix: str = ""
+) -> Chart:
     period, gran, word = summary.period, summary.granularity, _word(summary)
     followers = summary.followers
     labels = charts.date_labels([d for d, _ in _empty_buckets(period, gran)], gran)
@@ -388,13 +393,15 @@ def _followers_chart(summary: Summary, palette: list[str], font_family: str) -> 
             f"{METRICS['followers'].definition}",
             palette=palette,
             font_family=font_family,
-            chart_id="chart-followers",
+            chart_id=f"{prefix}chart-followers",
         ),
         charts.data_table(labels, series, caption=title, label_header=word.capitalize()),
     )
 
 
-def _platform_engagements_chart(summary: Summary, palette: list[str], font_family: str) -> Chart:
+def _platform_engagements_chart(
+    summary: Summary, palette: list[str], font_family: str, prefix: str = ""
+) -> Chart:
     names = [b.label for b in summary.platforms]
     values = [b.value("engagements") for b in summary.platforms]
     title = "Engagements by platform"
@@ -409,7 +416,7 @@ def _platform_engagements_chart(summary: Summary, palette: list[str], font_famil
             f"{summary.period.label}, added up per platform.",
             palette=palette,
             font_family=font_family,
-            chart_id="chart-platform-engagements",
+            chart_id=f"{prefix}chart-platform-engagements",
         ),
         charts.data_table(
             names,
@@ -420,7 +427,9 @@ def _platform_engagements_chart(summary: Summary, palette: list[str], font_famil
     )
 
 
-def _platform_rate_chart(summary: Summary, palette: list[str], font_family: str) -> Chart:
+def _platform_rate_chart(
+    summary: Summary, palette: list[str], font_family: str, prefix: str = ""
+) -> Chart:
     names = [b.label for b in summary.platforms]
     rates = [b.engagement_rate for b in summary.platforms]
     title = "Engagement rate by platform"
@@ -437,7 +446,7 @@ def _platform_rate_chart(summary: Summary, palette: list[str], font_family: str)
             palette=palette[1:] + palette[:1] if len(palette) > 1 else palette,
             unit=RATIO,
             font_family=font_family,
-            chart_id="chart-platform-rate",
+            chart_id=f"{prefix}chart-platform-rate",
         ),
         charts.data_table(
             names,
@@ -449,7 +458,9 @@ def _platform_rate_chart(summary: Summary, palette: list[str], font_family: str)
     )
 
 
-def _campaigns_chart(summary: Summary, palette: list[str], font_family: str) -> Chart:
+def _campaigns_chart(
+    summary: Summary, palette: list[str], font_family: str, prefix: str = ""
+) -> Chart:
     names = [b.label for b in summary.campaigns]
     values = [b.value("engagements") for b in summary.campaigns]
     title = "Engagements by campaign"
@@ -465,7 +476,7 @@ def _campaigns_chart(summary: Summary, palette: list[str], font_family: str) -> 
             f"{summary.period.label}; posts without a campaign are grouped last.",
             palette=palette,
             font_family=font_family,
-            chart_id="chart-campaigns",
+            chart_id=f"{prefix}chart-campaigns",
         ),
         charts.data_table(
             names,
@@ -476,7 +487,9 @@ def _campaigns_chart(summary: Summary, palette: list[str], font_family: str) -> 
     )
 
 
-def _heatmap_chart(summary: Summary, palette: list[str], font_family: str) -> Chart:
+def _heatmap_chart(
+    summary: Summary, palette: list[str], font_family: str, prefix: str = ""
+) -> Chart:
     heat = summary.heatmap
     title = "Best day and hour to post"
     return Chart(
@@ -492,7 +505,7 @@ def _heatmap_chart(summary: Summary, palette: list[str], font_family: str) -> Ch
             "empty cells had no posts.",
             palette=palette,
             font_family=font_family,
-            chart_id="chart-heatmap",
+            chart_id=f"{prefix}chart-heatmap",
         ),
         charts.heatmap_table(heat.values, caption=title),
     )

@@ -36,7 +36,7 @@ from studio.extensions import db
 from studio.models import Brand, BrandKit, MediaItem, Post, Workspace
 from studio.models.analytics import PublishedPost
 from studio.reports import data
-from studio.reports.analytics import Filters, PostEntry, Summary, summarise
+from studio.reports.analytics import Filters, PostEntry, Summary, build_charts, summarise
 from studio.reports.fetcher import ReportFetcher, base_url
 from studio.reports.sections import BY_KEY
 
@@ -167,6 +167,7 @@ class ReportContext:
     approvals_recorded: bool
     generated_at: datetime
     summary_paragraphs: list[str]
+    campaign_chart: str = ""
 
     @property
     def title(self) -> str:
@@ -416,6 +417,7 @@ def _platform_pages(
             followers=[p for p in ctx_summary.followers if p.platform == key],
             kpi_metrics=PLATFORM_KPIS,
             with_charts=("trend",),
+            chart_prefix=f"platform-{key}-",
         )
         pages.append(
             PlatformPage(
@@ -476,17 +478,30 @@ def gather(brand: Brand, spec: ReportSpec) -> ReportContext:
         else []
     )
     images: dict[int, str] = {}
+    by_media: dict[int, str | None] = {}  # one URL per picture: WeasyPrint embeds it once
     entries = list(summary.top) + [e for page in platform_pages for e in page.top]
     for entry in entries:
         detail = entry.detail
         if detail is None or detail.media is None or detail.id in images:
             continue
-        picture = post_image(detail.media)
-        if picture is not None:
-            images[detail.id] = fetcher.register(lambda b=picture: b, "image/jpeg")
+        media_id = detail.media.id
+        if media_id not in by_media:
+            picture = post_image(detail.media)
+            by_media[media_id] = (
+                fetcher.register(lambda b=picture: b, "image/jpeg") if picture else None
+            )
+        if by_media[media_id]:
+            images[detail.id] = by_media[media_id]
     logo_bytes = _logo(brand, kit_row, kit) if "cover" in wanted else None
     logo_url = fetcher.register(lambda: logo_bytes, "image/png", "logo") if logo_bytes else None
     appendix = _appendix(summary, records) if "approvals" in wanted else []
+    campaign_chart = (
+        build_charts(summary, palette, chart_font, only=("campaigns",), prefix="campaign-page-")[
+            "campaigns"
+        ].svg
+        if "campaigns" in wanted
+        else ""
+    )
     paragraphs = [
         " ".join(part.split())
         for part in re.split(r"\n\s*\n", spec.summary.replace("\r\n", "\n"))
@@ -510,6 +525,7 @@ def gather(brand: Brand, spec: ReportSpec) -> ReportContext:
         approvals_recorded=records is not None,
         generated_at=datetime.now(UTC).astimezone(zone(brand.timezone)),
         summary_paragraphs=paragraphs,
+        campaign_chart=campaign_chart,
     )
 
 
