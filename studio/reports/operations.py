@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -40,12 +41,19 @@ class ReportError(ValueError):
         self.status = status
 
 
+def _setting(name: str, default: int) -> int:
+    value = current_app.config.get(name) or os.environ.get(name)
+    return int(value) if value else default
+
+
 def render_timeout() -> int:
-    return int(current_app.config.get("REPORT_TIMEOUT_SECONDS", 180))
+    """Return the seconds a render may take before its job is killed."""
+    return _setting("REPORT_TIMEOUT_SECONDS", 180)
 
 
 def memory_limit_mb() -> int:
-    return int(current_app.config.get("REPORT_MEMORY_MB", render.DEFAULT_MEMORY_MB))
+    """Return the address space (MB) a render may add before it is stopped."""
+    return _setting("REPORT_MEMORY_MB", render.DEFAULT_MEMORY_MB)
 
 
 # Requesting and rendering ------------------------------------------------------------------
