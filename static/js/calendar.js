@@ -85,6 +85,17 @@
     }
   });
 
+  // The dialog's form posts like a drop does; the calendar is then swapped in.
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target.closest && evt.target.closest("[data-move-form]");
+    if (!form || !window.htmx) return;
+    evt.preventDefault();
+    var dialog = form.closest("dialog");
+    if (dialog && dialog.open) dialog.close();
+    move(form.getAttribute("action"), form.elements.date.value, form.elements.time.value,
+      (opener && document.body.contains(opener)) ? opener : form);
+  });
+
   // -- the reader's own time zone beside the brand's ---------------------------------------
   function showOwnZone(root) {
     var mine;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -89,13 +90,22 @@ def _after(post: Post, message: str, attempts: list[PublishAttempt] | None = Non
     db.session.commit()
     if attempts:
         sched.enqueue_attempts(attempts)
-    target = request.form.get("next", "")
-    if target == "calendar" or not request.headers.get("HX-Request"):
+    back = request.form.get("back") or ""
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("composer.edit", post_id=post.id)
+    if not request.headers.get("HX-Request"):
         flash(message, "success")
-        back = request.form.get("back") or url_for("composer.edit", post_id=post.id)
-        if not back.startswith("/"):
-            back = url_for("composer.edit", post_id=post.id)
         return see_other(back)
+    if request.form.get("next") == "calendar":
+        # Re-render only the calendar (its filters are in `back`) and say what happened.
+        response = Response(status=200)
+        response.headers["HX-Location"] = json.dumps(
+            {"path": back, "target": "#calendar", "swap": "outerHTML"}
+        )
+        response.headers["HX-Trigger"] = json.dumps(
+            {"plume:toast": {"message": message, "level": "info"}}
+        )
+        return response
     html, status = _panel(post, message=message)
     return html, status
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -197,7 +198,9 @@ def test_drag_to_another_day_keeps_the_time(app, client, login, studio):
         {"date": "2027-05-05", "next": "calendar", "back": "/w/x/calendar"},
         htmx=True,
     )
-    assert response.status_code == 200 and response.headers["HX-Location"] == "/w/x/calendar"
+    assert response.status_code == 200
+    assert json.loads(response.headers["HX-Location"])["path"] == "/w/x/calendar"
+    assert "Scheduled for" in response.headers["HX-Trigger"]
     schedule = db.session.scalar(select(PostSchedule).where(PostSchedule.post_id == post.id))
     assert schedule.local_time == "2027-05-05T09:30"
     attempt = db.session.scalar(select(PublishAttempt).where(PublishAttempt.post_id == post.id))
