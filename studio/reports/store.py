@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import or_, select
 
 from studio.extensions import db
 from studio.models import Brand
@@ -72,15 +72,22 @@ def _existing_posts(
     brand: Brand, keys: set[tuple[str, str]]
 ) -> dict[tuple[str, str], PublishedPost]:
     found: dict[tuple[str, str], PublishedPost] = {}
-    for chunk in _chunks(sorted(keys)):
-        rows = db.session.scalars(
-            select(PublishedPost).where(
-                PublishedPost.brand_id == brand.id,
-                tuple_(PublishedPost.platform, PublishedPost.external_key).in_(list(chunk)),
+    by_platform: dict[str, list[str]] = {}
+    for platform, key in keys:
+        by_platform.setdefault(platform, []).append(key)
+    # One platform at a time, so the (brand, platform, key) index answers each lookup;
+    # a row-value IN list would scan the brand's posts on SQLite.
+    for platform, platform_keys in by_platform.items():
+        for chunk in _chunks(sorted(platform_keys)):
+            rows = db.session.scalars(
+                select(PublishedPost).where(
+                    PublishedPost.brand_id == brand.id,
+                    PublishedPost.platform == platform,
+                    PublishedPost.external_key.in_(list(chunk)),
+                )
             )
-        )
-        for row in rows:
-            found[(row.platform, row.external_key)] = row
+            for row in rows:
+                found[(row.platform, row.external_key)] = row
     return found
 
 
@@ -182,15 +189,17 @@ def _upsert_chunk(brand: Brand, chunk: Sequence[Observation], source: str) -> Up
             row.updated_at = now
     wanted = {(posts[(o.platform, o.external_key)].id, o.snapshot_date) for o in chunk}
     snapshots: dict[tuple[int, date], MetricSnapshot] = {}
-    for part in _chunks(sorted(wanted)):
+    post_ids = sorted({pid for pid, _ in wanted})
+    days = sorted({day for _, day in wanted})
+    for part in _chunks(post_ids):
         for snap in db.session.scalars(
             select(MetricSnapshot).where(
-                tuple_(MetricSnapshot.published_post_id, MetricSnapshot.snapshot_date).in_(
-                    list(part)
-                )
+                MetricSnapshot.published_post_id.in_(list(part)),
+                MetricSnapshot.snapshot_date.in_(days),
             )
         ):
-            snapshots[(snap.published_post_id, snap.snapshot_date)] = snap
+            if (snap.published_post_id, snap.snapshot_date) in wanted:
+                snapshots[(snap.published_post_id, snap.snapshot_date)] = snap
     for obs in chunk:
         post = posts[(obs.platform, obs.external_key)]
         values = {k: int(v) for k, v in obs.metrics.items() if k in SNAPSHOT_METRICS}
