@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -303,6 +304,38 @@ def adapter_for_channel(channel: Channel, post_id: int | None = None) -> Adapter
     if channel.platform == "webhook":
         return adapter_for("webhook", allow_http=True, **_http_options())
     return adapter_for(channel.platform, **_http_options())
+
+
+def refresh_token_if_due(channel: Channel, within: timedelta = timedelta(minutes=5)) -> bool:
+    """Refresh the channel's OAuth access token when it expires soon (X's last two hours).
+
+    Reads, then ends the transaction before calling the platform; returns whether it did.
+    """
+    from studio.publishing.adapters import oauth as oauth_flow
+
+    spec = OAUTH.get(channel.platform)
+    client = oauth_client(channel.platform) if spec is not None else None
+    credentials = open_credentials(channel) if client is not None and spec.refreshable else {}
+    token, expires = credentials.get("refresh_token"), credentials.get("expires_at")
+    if not token or not expires:
+        return False
+    try:
+        expires_at = datetime.fromisoformat(str(expires))
+    except ValueError:
+        return False
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    if expires_at - utcnow() > within:
+        return False
+    db.session.commit()  # no transaction stays open while the platform answers
+    assert spec is not None and client is not None
+    tokens = oauth_flow.refresh(
+        spec, client_id=client[0], client_secret=client[1], refresh_token=str(token)
+    )
+    update_credentials(channel, tokens.credentials())
+    db.session.commit()
+    log.info("channel %s: refreshed its %s access token", channel.id, channel.platform)
+    return True
 
 
 def can_look_up(adapter: Adapter) -> bool:

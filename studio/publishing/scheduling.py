@@ -594,6 +594,8 @@ def _send(attempt: PublishAttempt, now: datetime) -> Published:
     Everything is read (and the images rendered) inside a read-only transaction that ends
     before the first network call: a SQLite write lock is never held while a platform thinks.
     """
+    if attempt.channel.active:
+        ops.refresh_token_if_due(attempt.channel)  # an OAuth token about to expire
     with read_only():
         channel = attempt.channel
         if not channel.active:

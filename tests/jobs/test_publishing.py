@@ -454,3 +454,52 @@ def test_the_demo_publishes_to_the_sandbox_feed(app, make, run_jobs):
     assert soon.state == "published"
     item = db.session.scalar(select(SandboxFeedItem).where(SandboxFeedItem.brand_id == brand.id))
     assert "sandbox" in item.text
+
+
+def test_an_oauth_token_about_to_expire_is_refreshed_before_publishing(app, studio, monkeypatch):
+    from studio.publishing import AccountInfo, Published
+    from studio.publishing.adapters import oauth
+    from studio.publishing.adapters.x import XAdapter
+
+    owner, brand, post = studio
+    brand.platforms = ["x"]
+    post.platforms = ["x"]
+    post.variants[0].platform = "x"
+    db.session.commit()
+    app.config.update(X_CLIENT_ID="cid", X_CLIENT_SECRET="secret")
+    sent = {}
+    monkeypatch.setattr(
+        XAdapter, "verify", lambda self, c: AccountInfo("Ember", "@ember", None, None)
+    )
+    monkeypatch.setattr(
+        oauth,
+        "refresh",
+        lambda spec, **kw: oauth.TokenSet(
+            "new-access", "new-refresh", datetime.now(UTC) + timedelta(hours=2)
+        ),
+    )
+
+    def publish(self, outgoing, credentials, key):
+        sent["token"] = credentials["access_token"]
+        return Published("1", "https://x.com/ember/status/1", {})
+
+    monkeypatch.setattr(XAdapter, "publish", publish)
+    try:
+        soon = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+        channel = _channel(
+            app,
+            owner,
+            brand,
+            "x",
+            {"access_token": "old-access", "refresh_token": "old-refresh", "expires_at": soon},
+        )
+        _schedule_now(app, owner, post)
+        (attempt,) = _attempts(post)
+        with app.app_context():
+            assert sched.run_attempt(attempt.id).startswith("published")
+            creds = ops.open_credentials(db.session.get(Channel, channel.id))
+        assert sent["token"] == "new-access"
+        assert creds["access_token"] == "new-access" and creds["refresh_token"] == "new-refresh"
+    finally:
+        app.config.pop("X_CLIENT_ID")
+        app.config.pop("X_CLIENT_SECRET")
