@@ -503,3 +503,37 @@ def test_an_oauth_token_about_to_expire_is_refreshed_before_publishing(app, stud
     finally:
         app.config.pop("X_CLIENT_ID")
         app.config.pop("X_CLIENT_SECRET")
+
+
+def test_images_are_rendered_for_the_platform_and_uploaded(app, studio, fake):
+    import io
+
+    from PIL import Image
+
+    from studio.assets import operations as media_ops
+    from tests.unit.publishing.fakeplatforms import FakeBluesky
+
+    owner, brand, post = studio
+    mastodon, _ = _mastodon(app, owner, brand, fake)
+    bluesky = FakeBluesky(fake, max_blob=2_000_000)
+    creds = {"pds_url": fake.url, "handle": bluesky.handle, "app_password": bluesky.password}
+    _channel(app, owner, brand, "bluesky", creds)
+    picture = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (200, 90, 40)).save(picture, "JPEG")
+    with app.app_context():
+        item = media_ops.add_media(brand, picture.getvalue(), "cup.jpg", owner.user).item
+        post.media = [{"media_id": item.id, "alt_text": "A cup of fresh roast"}]
+        db.session.commit()
+    _schedule_now(app, owner, post)
+    with app.app_context():
+        for attempt in _attempts(post):
+            assert sched.run_attempt(attempt.id).startswith("published")
+    (upload,) = fake.calls("POST", r"/api/v2/media")
+    parts = upload.multipart()
+    assert parts["description"][0].text == "A cup of fresh roast"
+    assert parts["file"][0].content_type in ("image/jpeg", "image/png", "image/webp")
+    (status,) = mastodon.statuses
+    assert len(status["media_attachments"]) == 1
+    (record,) = bluesky.records.values()
+    (image,) = record["value"]["embed"]["images"]
+    assert image["alt"] == "A cup of fresh roast" and image["aspectRatio"]["width"] > 0
