@@ -304,27 +304,30 @@ def create_report(brand_id: int) -> Response | tuple[str, int]:
     return see_other(url_for("reports.brand_reports", brand_id=brand.id))
 
 
-@bp.get("/brands/<int:brand_id>/reports/<int:report_id>")
-def report_detail(brand_id: int, report_id: int) -> str:
-    brand = _brand(brand_id)
-    report = report_ops.get_report(g.membership, brand, report_id)
+def _detail_context(brand: Brand, report: Any, **extra: Any) -> dict[str, Any]:
     internal = can(g.membership, Action.MANAGE_REPORTS, brand)
-    return render_page(
-        "reports/detail.html",
-        "report_link",
-        brand=brand,
-        report=report,
-        status=report_ops.display_status(report),
-        section_labels=[
+    return {
+        "brand": brand,
+        "report": report,
+        "status": report_ops.display_status(report),
+        "section_labels": [
             sections.BY_KEY[k].label
             for k in report.parameters.get("sections", [])
             if k in sections.BY_KEY
         ],
-        downloads=report_ops.downloads(report) if internal else [],
-        link=None,
-        link_days=report_ops.DEFAULT_LINK_DAYS,
-        link_error=None,
-    )
+        "downloads": report_ops.downloads(report) if internal else [],
+        "link": None,
+        "link_days": report_ops.DEFAULT_LINK_DAYS,
+        "link_error": None,
+        **extra,
+    }
+
+
+@bp.get("/brands/<int:brand_id>/reports/<int:report_id>")
+def report_detail(brand_id: int, report_id: int) -> str:
+    brand = _brand(brand_id)
+    report = report_ops.get_report(g.membership, brand, report_id)
+    return render_page("reports/detail.html", "report_link", **_detail_context(brand, report))
 
 
 @bp.get("/brands/<int:brand_id>/reports/<int:report_id>/download")
@@ -355,22 +358,15 @@ def _pdf_response(report: Any, stream: Any) -> Response:
 def create_link(brand_id: int, report_id: int) -> tuple[str, int] | str:
     brand = _brand(brand_id, Action.MANAGE_REPORTS)
     report = report_ops.get_report(g.membership, brand, report_id)
-    raw = (request.form.get("days") or str(report_ops.DEFAULT_LINK_DAYS)).strip()
-    context = {
-        "brand": brand,
-        "report": report,
-        "link": None,
-        "link_days": raw,
-        "link_error": None,
-    }
+    raw = (request.form.get("days") or str(report_ops.DEFAULT_LINK_DAYS)).strip()[:6]
     try:
         days = int(raw) if raw.isdigit() else 0
         token = report_ops.link_token(report, days, current_app.secret_key)
     except report_ops.ReportError as exc:
-        context["link_error"] = exc.message
+        context = _detail_context(brand, report, link_days=raw, link_error=exc.message)
         return render_page("reports/detail.html", "report_link", **context), exc.status
-    context["link"] = url_for("reports_link.shared", token=token, _external=True)
-    context["link_days"] = days
+    link = url_for("reports_link.shared", token=token, _external=True)
+    context = _detail_context(brand, report, link=link, link_days=days)
     return render_page("reports/detail.html", "report_link", **context)
 
 
