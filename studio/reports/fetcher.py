@@ -20,9 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from PIL import ImageFile
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from studio.config import PROJECT_ROOT
+
+# Importing WeasyPrint turns on Pillow's LOAD_TRUNCATED_IMAGES for the whole process. The
+# media library relies on truncated uploads being refused (studio.imaging), so switch it
+# back off: reports only ever embed Plume's own complete renditions.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 STATIC_ROOT = PROJECT_ROOT / "static"
 ASSET_PREFIX = "plume://asset/"

@@ -562,3 +562,12 @@ def test_demo_year_loads_quickly_and_every_post_has_its_latest_snapshot(app, mak
         == 4 * 365
     )
     assert date(2026, 10, 31) >= db.session.scalar(select(func.max(FollowerCount.day)))
+
+
+def test_loading_weasyprint_leaves_truncated_uploads_refused(app):
+    from PIL import ImageFile
+
+    from studio.reports import fetcher  # imports WeasyPrint
+
+    assert fetcher.URLFetcher is not None
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
