@@ -41,6 +41,10 @@ def test_write_customise_x_and_apply_a_voice_fix(page: Page, live_studio):
     expect(x_card).to_contain_text("Customised")
     page.wait_for_load_state("networkidle")
     x_text.fill("Fresh Ethiopian lots, Friday. " + "Tasting notes: bergamot, peach. " * 9)
+    # Keep typing as a person would: input events that arrive while htmx is still wiring up
+    # the reloaded editor are not lost for good.
+    x_text.press("End")
+    x_text.press_sequentially(" Roasted.", delay=80)
     expect(x_card.locator(".counter")).to_have_class(re.compile(r"\bover\b"))
     expect(x_card).to_contain_text("Customised")
     expect(page.locator("#preview-linkedin")).to_contain_text("Affordable beans")
