@@ -59,10 +59,32 @@
     }
   });
 
+  // A structural change made here (platforms, customise, reset, media) answers with
+  // HX-Location and the page is swapped for the new revision; a sync answer that
+  // arrives meanwhile describes this person's own change and must not reload the page
+  // under their next keystrokes.
+  var ownStructuralChange = false;
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var form = document.getElementById("composer");
+    var elt = evt.detail.elt;
+    if (form && elt !== form && form.contains(elt)) ownStructuralChange = true;
+  });
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var xhr = evt.detail.xhr;
+    if (!ownStructuralChange || evt.detail.elt === document.getElementById("composer")) return;
+    if (!evt.detail.successful || !xhr || !xhr.getResponseHeader("HX-Location")) ownStructuralChange = false;
+  });
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    if (evt.detail.elt === document.body) ownStructuralChange = false;
+  });
+
   // Someone else saved: take their text into every field this person isn't changing.
   document.addEventListener("plume:remote", function (evt) {
     var form = document.getElementById("composer");
     if (!form) return;
+    var base = document.getElementById("base-revision");
+    // An answer to a poll sent before this page had the revision it now shows.
+    if (ownStructuralChange || Number(evt.detail.revision) <= Number(base.value)) return;
     var dirty = false;
     fieldsOf(form).forEach(function (el) { if (el.value !== synced[el.name]) dirty = true; });
     if (evt.detail.reload && !dirty) { window.location.reload(); return; }
