@@ -42,14 +42,29 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     databases.drop_database(server, name)
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    """Return a Redis database number of this process's own (flushed per test)."""
+def _redis_database(number: int) -> str:
     base = urlsplit(os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/0")
-    number = 2 + _worker_index() % 13
     if base.scheme == "unix":
         return f"unix://{base.path}?db={number}"
     return urlunsplit(base._replace(path=f"/{number}"))
+
+
+# Redis has databases 0-15: 0 and 1 are left to the studio itself, 2-8 belong to test
+# processes, 9-14 to the live studios they start and 15 to the fault test.
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Return a Redis database number of this process's own (flushed per test)."""
+    return _redis_database(2 + _worker_index() % 7)
+
+
+@pytest.fixture(scope="session")
+def live_redis_url() -> str:
+    """Return the Redis database for the live studio this process starts.
+
+    Never the test process's own: the live studio's RQ worker would otherwise take the
+    jobs that in-process tests queue and then run with ``run_jobs``.
+    """
+    return _redis_database(9 + _worker_index() % 6)
 
 
 @pytest.fixture(scope="session")

@@ -43,7 +43,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_studio(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[LiveStudio]:
+def live_studio(
+    tmp_path_factory: pytest.TempPathFactory, live_redis_url: str
+) -> Iterator[LiveStudio]:
     instance = tmp_path_factory.mktemp("live-instance")
     database = databases.fresh_database(
         os.environ.get("TEST_DATABASE_URL", ""),
@@ -55,13 +57,13 @@ def live_studio(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Ite
         **os.environ,
         "PLUME_INSTANCE_PATH": str(instance),
         "DATABASE_URL": database,
-        "REDIS_URL": redis_url,
+        "REDIS_URL": live_redis_url,
         "SECRET_KEY": "browser-test-secret",
         "PLUME_ENV": "development",
     }
     from redis import Redis
 
-    Redis.from_url(redis_url).flushdb()
+    Redis.from_url(live_redis_url).flushdb()
     subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade", "heads"],
         cwd=ROOT,

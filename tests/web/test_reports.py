@@ -51,11 +51,6 @@ def _finished(app, agency, brand=None, period="2026-10") -> Report:
     return report
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="In 2 of 3 full clean-clone CI runs the render job stayed queued after the burst "
-    "worker ran (never when run alone); left open in the closing note rather than hidden.",
-)
 def test_manager_requests_a_report_and_the_job_makes_the_pdf(app, client, agency, login, run_jobs):
     login(agency[Role.BRAND_MANAGER].user)
     page = client.get(_base(agency)).get_data(as_text=True)
