@@ -22,7 +22,9 @@ from studio.composer.state import VariantView
 from studio.extensions import db
 from studio.models import Brand, Membership, Post, Role
 from studio.models.approvals import APPROVER_KINDS, MODE_ANY
+from studio.models.publishing import PublishAttempt
 from studio.policy import Action, can, get_brand, require
+from studio.publishing import scheduling
 from studio.web import render_page, see_other, workspace_blueprint
 
 bp = workspace_blueprint("approvals", __name__)
@@ -225,6 +227,19 @@ def panel(post_id: int) -> tuple[str, int]:
     return _panel(post)
 
 
+def _release_planned(post: Post, user: Any) -> list[PublishAttempt]:
+    """A post planned on the calendar while it waited for approval goes out at its time."""
+    if post.status.value != "approved":
+        return []
+    return scheduling.activate(post, user)
+
+
+def _commit_and_enqueue(attempts: list[PublishAttempt]) -> None:
+    db.session.commit()
+    if attempts:
+        scheduling.enqueue_attempts(attempts)
+
+
 def _back(post: Post) -> str:
     if request.form.get("back") == "portal":
         return url_for("approvals.portal_post", post_id=post.id)
@@ -243,8 +258,10 @@ def submit(post_id: int) -> Response | tuple[str, int]:
         _raise_for(exc)
         return _panel(post, 422, panel_error=str(exc), panel_items=exc.items, panel_field=exc.field)
     _notify_submitted(post, state)
-    db.session.commit()
-    if post.status.value == "approved":
+    _commit_and_enqueue(_release_planned(post, g.membership.user))
+    if post.status.value == "scheduled":
+        flash("Approved: this brand has no approval steps, so it is scheduled.", "success")
+    elif post.status.value == "approved":
         flash("Approved: this brand has no approval steps.", "success")
     else:
         flash("Submitted for review.", "success")
@@ -273,7 +290,7 @@ def approve(post_id: int) -> Response | tuple[str, int]:
         _raise_for(exc)
         return _decision_failed(post, exc)
     _notify_decided(post, "approved")
-    db.session.commit()
+    _commit_and_enqueue(_release_planned(post, g.membership.user))
     flash(f"You approved revision {post.revision}.", "success")
     return see_other(_back(post))
 
@@ -488,12 +505,14 @@ def decide(token: str) -> Response:
         return _private(Response(*_share_error(link)))
     post = link.post
     decider = ops.Decider(link=link)
+    attempts: list[PublishAttempt] = []
     try:
         revision = ops.resolve_revision(post, request.form.get("revision_id"))
         if request.form.get("decision") == "approve":
             ops.approve(post, decider, revision)
             message = f"Thank you: your approval of revision {revision.number} is recorded."
             _notify_decided(post, "approved")
+            attempts = _release_planned(post, None)
         else:
             ops.request_changes(post, decider, revision, request.form.get("note", ""))
             message = "Thank you: the team can see what you'd like changed."
@@ -510,7 +529,7 @@ def decide(token: str) -> Response:
             note=request.form.get("note", ""),
         )
         return _private(Response(body, status))
-    db.session.commit()
+    _commit_and_enqueue(attempts)
     flash(message, "success")
     return _private(see_other(url_for("approvals_share.review", token=token)))
 

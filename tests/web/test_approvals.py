@@ -20,9 +20,12 @@ from studio.models import (
     PostRevision,
     PostStatus,
     Role,
+    PublishAttempt,
     ShareLink,
 )
 from studio.models.base import utcnow
+from studio.publishing import operations as publishing
+from studio.publishing import scheduling
 
 
 @pytest.fixture
@@ -669,3 +672,56 @@ def test_approvers_and_authors_hear_about_reviews_in_their_inbox(client, desk, l
     login(desk["brand_manager"].user)
     approve(client, desk, post)
     assert inbox(desk["copywriter"])[-1] == ("approved", post.id)
+
+
+def test_a_post_planned_while_in_review_is_scheduled_once_approved(app, client, desk, login):
+    with app.app_context():
+        publishing.connect_channel(desk["brand_manager"], desk["brand"], "sandbox", {})
+        db.session.commit()
+    one_manager_step(client, desk, login)
+    login(desk["copywriter"].user)
+    post = new_post(client, desk)
+    submit(client, desk, post)
+
+    login(desk["brand_manager"].user)
+    tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
+    planned = client.form(
+        post_url(desk, post, "/schedule"), {"date": tomorrow, "time": "09:30"}, htmx=True
+    )
+    assert "Not scheduled to publish yet" in planned.get_data(as_text=True)
+    assert (
+        db.session.scalar(select(PublishAttempt).where(PublishAttempt.post_id == post.id)) is None
+    )
+
+    assert approve(client, desk, post).status_code == 200
+    assert status_of(post) == PostStatus.SCHEDULED
+    attempt = db.session.scalar(select(PublishAttempt).where(PublishAttempt.post_id == post.id))
+    schedule = scheduling.get_schedule(post)
+    assert attempt.state == "scheduled" and attempt.due_at == schedule.due_at
+    with app.app_context():
+        from studio.tasks.queue import get_queue
+
+        registry = get_queue(scheduling.PUBLISH_QUEUE).scheduled_job_registry
+        assert scheduling.job_id(attempt) in registry.get_job_ids()
+
+
+def test_a_planned_post_whose_time_passed_waits_for_a_new_time(app, client, desk, login):
+    with app.app_context():
+        publishing.connect_channel(desk["brand_manager"], desk["brand"], "sandbox", {})
+        db.session.commit()
+    one_manager_step(client, desk, login)
+    login(desk["copywriter"].user)
+    post = new_post(client, desk)
+    submit(client, desk, post)
+    login(desk["brand_manager"].user)
+    tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
+    client.form(post_url(desk, post, "/schedule"), {"date": tomorrow, "time": "09:30"}, htmx=True)
+    schedule = scheduling.get_schedule(post)
+    schedule.due_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+
+    assert approve(client, desk, post).status_code == 200
+    assert status_of(post) == PostStatus.APPROVED  # nobody meant it to go out late
+    assert (
+        db.session.scalar(select(PublishAttempt).where(PublishAttempt.post_id == post.id)) is None
+    )
