@@ -19,8 +19,8 @@ from studio.models import (
     Post,
     PostRevision,
     PostStatus,
-    Role,
     PublishAttempt,
+    Role,
     ShareLink,
 )
 from studio.models.base import utcnow
