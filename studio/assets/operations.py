@@ -27,7 +27,17 @@ from studio.blobs import blob_storage
 from studio.brandkit import kit_from_dict
 from studio.extensions import db
 from studio.imaging import CropBox, FrameSpec, ImageRejected
-from studio.models import Brand, BrandKit, MediaCrop, MediaItem, Membership, User, Workspace
+from studio.models import (
+    Brand,
+    BrandKit,
+    MediaCrop,
+    MediaItem,
+    Membership,
+    Post,
+    PostStatus,
+    User,
+    Workspace,
+)
 from studio.platforms.counting import grapheme_length
 from studio.platforms.limits import PLATFORMS
 from studio.platforms.media_presets import PRESETS, Preset
@@ -372,8 +382,40 @@ def set_frame(item: MediaItem, preset_id: str, corner: str, logo: str) -> None:
     db.session.flush()
 
 
+def posts_using(item: MediaItem) -> list[Post]:
+    """Return the brand's posts that show the item, in the post or in a platform's variant."""
+    from sqlalchemy.orm import selectinload
+
+    posts = db.session.scalars(
+        select(Post)
+        .where(Post.brand_id == item.brand_id, Post.workspace_id == item.workspace_id)
+        .options(selectinload(Post.variants))
+        .order_by(Post.updated_at.desc())
+    )
+
+    def shows(entries: list[dict[str, Any]] | None) -> bool:
+        return any(entry.get("media_id") == item.id for entry in entries or [])
+
+    return [p for p in posts if shows(p.media) or any(shows(v.media) for v in p.variants)]
+
+
 def delete_media(item: MediaItem) -> tuple[str, str]:
-    """Delete the item; return its original and master hashes for :func:`purge_blobs`."""
+    """Delete the item; return its original and master hashes for :func:`purge_blobs`.
+
+    Refused while a post that hasn't gone out yet shows it: the post would silently lose
+    the image (and might publish without it). Published posts keep their record as is.
+    """
+    waiting = [p for p in posts_using(item) if p.status != PostStatus.PUBLISHED]
+    if waiting:
+        names = ", ".join(f"“{p.title}”" for p in waiting[:5])
+        more = f" and {len(waiting) - 5} more" if len(waiting) > 5 else ""
+        raise MediaError(
+            f"{item.filename} is in {len(waiting)} post{'s' if len(waiting) != 1 else ''} "
+            f"not yet published ({names}{more}). Remove it from "
+            f"{'them' if len(waiting) != 1 else 'it'} first.",
+            status=409,
+            code="in_use",
+        )
     hashes = (item.sha256, item.master_sha256)
     db.session.delete(item)
     db.session.flush()

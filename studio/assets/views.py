@@ -174,6 +174,7 @@ def _item_context(item: MediaItem, **extra: Any) -> dict[str, Any]:
         "logo_slots": ops.kit_logo_slots(item.brand),
         "corners": ops.CORNERS,
         "errors": extra.pop("errors", {}),
+        "used_in": ops.posts_using(item),
         **extra,
     }
 
@@ -362,10 +363,15 @@ def start_render_all(media_id: int) -> tuple[str, int]:
 
 
 @bp.post("/media/<int:media_id>/delete")
-def delete(media_id: int) -> Response:
+def delete(media_id: int) -> Response | tuple[str, int]:
     media = _item(media_id, Action.MANAGE_MEDIA)
     brand_id, name = media.brand_id, media.filename
-    hashes = ops.delete_media(media)
+    try:
+        hashes = ops.delete_media(media)
+    except ops.MediaError as exc:
+        db.session.rollback()
+        context = _item_context(_item(media_id), errors={"delete": exc.message})
+        return render_page(ITEM_PAGE, None, **context), exc.status
     db.session.commit()
     ops.purge_blobs(hashes)
     flash(f"{name} deleted.", "success")

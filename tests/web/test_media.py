@@ -400,6 +400,36 @@ def test_delete_removes_the_item_and_its_original_when_nothing_else_uses_it(
         assert storage.exists(original_key(sha)) is (name == "shared.jpg")
 
 
+def test_an_image_a_waiting_post_shows_is_not_deleted_under_it(client, studio, login, app):
+    from studio.composer import operations as composer
+    from studio.models import PostStatus
+
+    login(studio["designer"].user)
+    upload(client, studio, marked_photo(seed=14), "hero.jpg")
+    item = item_of(studio, "hero.jpg")
+    with app.app_context():
+        draft = composer.create_post(studio["designer"], studio["brand"], "Autumn drop")
+        done = composer.create_post(studio["designer"], studio["brand"], "Summer recap")
+        db.session.flush()
+        draft.variant("x").media = [{"media_id": item.id, "alt_text": "", "preset_id": "x"}]
+        done.media = [{"media_id": item.id, "alt_text": "Tea"}]
+        done.status = PostStatus.PUBLISHED
+        db.session.commit()
+    page = client.get(ws_url(studio, f"/media/{item.id}")).get_data(as_text=True)
+    assert "Used in" in page and "Autumn drop" in page and "Summer recap" in page
+
+    response = client.form(ws_url(studio, f"/media/{item.id}/delete"), {})
+    assert response.status_code == 409
+    text = unescape(response.get_data(as_text=True))
+    assert "hero.jpg is in 1 post not yet published (“Autumn drop”). Remove it from it" in text
+    assert item_of(studio, "hero.jpg") is not None
+
+    draft.variant("x").media = []
+    db.session.commit()
+    assert client.form(ws_url(studio, f"/media/{item.id}/delete"), {}).status_code == 303
+    assert item_of(studio, "hero.jpg") is None
+
+
 def test_no_script_form_uploads_several_files_and_reports_each(client, studio, login):
     login(studio["designer"].user)
     files = [
