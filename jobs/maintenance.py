@@ -27,3 +27,10 @@ def prune_exports() -> int:
         export.status = "expired"
     db.session.commit()
     return len(old)
+
+
+def prune_media_caches() -> str:
+    """Delete superseded renditions and stale profile-asset files (nightly; safe to repeat)."""
+    from studio.assets.housekeeping import prune_media_caches as prune
+
+    return str(prune())

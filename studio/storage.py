@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
@@ -74,6 +75,18 @@ class Storage(Protocol):
         """Store ``data`` content-addressed (once per distinct content); return its SHA-256."""
         ...
 
+    def size(self, key: str) -> int:
+        """Return the stored size of ``key`` in bytes."""
+        ...
+
+    def modified_at(self, key: str) -> datetime:
+        """Return when ``key`` was last written (UTC)."""
+        ...
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Yield stored keys under ``prefix``, sorted."""
+        ...
+
 
 class LocalStorage:
     """Storage in a directory on the local filesystem (default: the app's ``instance/``)."""
@@ -131,6 +144,10 @@ class LocalStorage:
     def size(self, key: str) -> int:
         """Return the stored size of ``key`` in bytes."""
         return self.path_for(key).stat().st_size
+
+    def modified_at(self, key: str) -> datetime:
+        """Return when ``key`` was last written (UTC)."""
+        return datetime.fromtimestamp(self.path_for(key).stat().st_mtime, UTC)
 
     def put_original(self, data: bytes) -> str:
         """Store ``data`` content-addressed (once per distinct content); return its SHA-256."""

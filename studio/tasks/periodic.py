@@ -16,6 +16,7 @@ class PeriodicJob:
 
 PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("jobs.maintenance.prune_exports", "default", cron="17 3 * * *"),
+    PeriodicJob("jobs.maintenance.prune_media_caches", "default", cron="41 3 * * *", timeout=1800),
     PeriodicJob("jobs.publishing.reconcile", "publishing", interval=60, timeout=300),
     PeriodicJob("jobs.metrics.collect_all", "default", cron="23 */6 * * *"),
     PeriodicJob("jobs.reports.run_schedules", "reports", cron="7 * * * *"),

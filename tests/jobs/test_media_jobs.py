@@ -160,3 +160,64 @@ def test_profile_zip_refuses_a_design_it_cannot_build(client, make, login):
     )
     assert response.status_code == 422
     assert "Choose an image from this brand" in response.get_data(as_text=True)
+
+
+def test_nightly_prune_removes_superseded_renditions_and_stale_profile_files(
+    app, client, make, login, run_jobs
+):
+    import os
+    import time
+
+    from jobs.media import render_all
+    from studio.assets.housekeeping import current_rendition_keys
+    from studio.blobs import blob_storage
+    from studio.tasks.queue import get_queue
+
+    workspace, brand = _setup(make, login)
+    item = _upload(client, workspace, brand, fx.encode(fx.photo(1200, 800, seed=33)), "p.jpg")
+    with app.app_context():
+        storage = blob_storage()
+        render_all(item.id)
+        first = set(storage.keys("renditions"))
+    # Moving the focal point renames every cropped rendition; the old files stay behind.
+    focal = client.form(
+        f"/w/{workspace.slug}/media/{item.id}/focal", {"focal_x": "80", "focal_y": "20"}
+    )
+    assert focal.status_code == 303
+    db.session.refresh(item)
+    with app.app_context():
+        render_all(item.id)
+        stems = current_rendition_keys()
+        every = set(storage.keys("renditions"))
+        current = {k for k in every if k.split("/")[1].split(".")[0] in stems}
+        superseded = sorted(every - current)
+        assert superseded == sorted(first - current)
+        assert superseded  # the crops moved
+        storage.put("profile-assets/1/oldsetdigest/x-avatar.png", b"png bytes")
+        storage.put("profile-zips/1/fresh.zip", b"zip bytes")
+        week_ago, month_ago = time.time() - 8 * 86_400, time.time() - 31 * 86_400
+        for key in superseded[1:]:
+            os.utime(storage.path_for(key), (week_ago, week_ago))
+        for key in ("profile-assets/1/oldsetdigest/x-avatar.png", "profile-zips/1/fresh.zip"):
+            stamp = month_ago if key.startswith("profile-assets") else week_ago
+            os.utime(storage.path_for(key), (stamp, stamp))
+        for key in current:  # current renditions are kept however old they are
+            os.utime(storage.path_for(key), (week_ago, week_ago))
+        get_queue("default").enqueue("jobs.maintenance.prune_media_caches", job_id="prune-test")
+
+    run_jobs()
+
+    with app.app_context():
+        job = get_queue("default").fetch_job("prune-test")
+        assert job.get_status() == "finished", job.latest_result()
+        assert job.return_value().startswith(
+            f"{len(superseded) - 1} superseded rendition files and 1 old profile-asset files"
+        )
+        left = set(storage.keys("renditions"))
+        assert current <= left
+        # The newest superseded file is younger than the grace period: a page may show it.
+        assert left - current == {superseded[0]}
+        assert not storage.exists("profile-assets/1/oldsetdigest/x-avatar.png")
+        assert storage.exists("profile-zips/1/fresh.zip")
+    page = client.get(f"/w/{workspace.slug}/media/{item.id}")
+    assert page.status_code == 200
