@@ -48,6 +48,9 @@ class Config:
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_BYTES", 64 * 1024 * 1024)
     MAX_FORM_MEMORY_SIZE = 512 * 1024
     MEDIA_MAX_UPLOAD_BYTES = _env_int("MEDIA_MAX_UPLOAD_BYTES", 40 * 1024 * 1024)
+    # Renditions a web process makes at once, and how long a request waits for its turn.
+    RENDER_CONCURRENCY = _env_int("RENDER_CONCURRENCY", 2)
+    RENDER_WAIT_SECONDS = _env_int("RENDER_WAIT_SECONDS", 20)
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")
     RATELIMIT_HEADERS_ENABLED = True

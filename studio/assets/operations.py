@@ -14,6 +14,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -583,11 +584,13 @@ def ensure_renditions(
     item: MediaItem,
     preset_ids: Iterable[str],
     progress: Callable[[int, int, str], None] | None = None,
+    slot: Callable[[], AbstractContextManager[Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Make the renditions not cached yet (still ones from one decode); return every one's facts.
 
     Renditions are made from the original upload, never from another rendition, so a crop
-    or focal change never compounds earlier resampling.
+    or focal change never compounds earlier resampling. ``slot``, if given, is held while
+    anything is actually made (web requests pass :func:`studio.assets.gate.render_slot`).
     """
     plans = [p for p in (plan_rendition(item, pid) for pid in preset_ids) if p is not None]
     out: dict[str, dict[str, Any]] = {}
@@ -603,6 +606,19 @@ def ensure_renditions(
         progress(done, total, f"{done} of {total} already made")
     if not missing:
         return out
+    with slot() if slot is not None else nullcontext():
+        _make(item, missing, out, total, done, progress)
+    return {p.preset.id: out[p.preset.id] for p in plans}
+
+
+def _make(
+    item: MediaItem,
+    missing: list[RenditionPlan],
+    out: dict[str, dict[str, Any]],
+    total: int,
+    done: int,
+    progress: Callable[[int, int, str], None] | None,
+) -> None:
     original = blob_storage().get_original(item.sha256)
 
     still = [p for p in missing if not p.animated]
@@ -630,7 +646,6 @@ def ensure_renditions(
         done += 1
         if progress is not None:
             progress(done, total, f"Made {plan.preset.label} (animated)")
-    return {p.preset.id: out[p.preset.id] for p in plans}
 
 
 def rendition_bytes(plan: RenditionPlan) -> bytes:

@@ -16,6 +16,7 @@ from studio.assets import operations as ops
 from studio.assets import profiles
 from studio.assets.cli import import_command
 from studio.assets.forms import crop_from_form, design_from_args, focal_from_form
+from studio.assets.gate import RenderBusy, render_slot
 from studio.extensions import db, htmx
 from studio.imaging import ImageRejected
 from studio.models import Brand, MediaItem
@@ -280,16 +281,18 @@ def set_frame(media_id: int, preset_id: str) -> Response | tuple[str, int]:
 
 
 @bp.get("/media/<int:media_id>/renditions/<preset_id>")
-def rendition_card(media_id: int, preset_id: str) -> str:
+def rendition_card(media_id: int, preset_id: str) -> str | Response:
     """Make one preset's rendition if needed and return its card (loaded when scrolled to)."""
     media = _item(media_id)
     if ops.plan_rendition(media, preset_id) is None or preset_id not in ops.PRESETS:
         raise NotFound("No such preset.")
     try:
-        ops.ensure_renditions(media, [preset_id])
+        ops.ensure_renditions(media, [preset_id], slot=render_slot)
         problem = None
     except ImageRejected as exc:
         problem = exc.message
+    except RenderBusy as exc:
+        return _text(str(exc), 503, **{"Retry-After": "2"})
     card = ops.rendition_card(media, preset_id)
     return render_template(
         "assets/_rendition_card.html",
@@ -323,9 +326,11 @@ def rendition(media_id: int, rendition: str) -> Response:
         response.headers["Cache-Control"] = "no-store"
         return response
     try:
-        meta = ops.ensure_renditions(media, [plan.preset.id])[plan.preset.id]
+        meta = ops.ensure_renditions(media, [plan.preset.id], slot=render_slot)[plan.preset.id]
     except ImageRejected as exc:
         return _text(exc.message, 422)
+    except RenderBusy as exc:
+        return _text(str(exc), 503, **{"Retry-After": "2"})
     response = send_file(
         io.BytesIO(ops.rendition_bytes(plan)),
         mimetype=meta["content_type"],

@@ -678,3 +678,28 @@ def test_flask_assets_import_adds_files_and_names_the_refused_ones(app, studio, 
     assert count_items() == 1
     missing = runner.invoke(args=["assets", "import", "--brand", "no-such-brand", str(good)])
     assert missing.exit_code != 0 and "no brand with the slug" in missing.output
+
+
+def test_renditions_made_on_demand_wait_for_a_free_slot(app, client, studio, login, rurl):
+    from studio.assets.gate import render_slot
+
+    login(studio["designer"].user)
+    upload(client, studio, marked_photo(seed=15), "queue.jpg")
+    item = item_of(studio, "queue.jpg")
+    preset_id = next(iter(PRESETS))
+    url = rurl(item, preset_id)
+    app.config.update(RENDER_CONCURRENCY=1, RENDER_WAIT_SECONDS=0.2)
+    app.extensions.pop("plume_render_slots", None)
+    try:
+        with app.app_context(), render_slot():  # another request is making an image
+            busy = client.get(url)
+            card = client.hx_get(ws_url(studio, f"/media/{item.id}/renditions/{preset_id}"))
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "2"
+        assert "busy making other images" in busy.get_data(as_text=True)
+        assert card.status_code == 503
+        assert client.get(url).status_code == 200
+        with app.app_context(), render_slot():  # a rendition already made needs no slot
+            assert client.get(url).status_code == 200
+    finally:
+        app.config.update(RENDER_CONCURRENCY=2, RENDER_WAIT_SECONDS=20)
+        app.extensions.pop("plume_render_slots", None)
