@@ -674,7 +674,8 @@ def test_approvers_and_authors_hear_about_reviews_in_their_inbox(client, desk, l
     assert inbox(desk["copywriter"])[-1] == ("approved", post.id)
 
 
-def test_a_post_planned_while_in_review_is_scheduled_once_approved(app, client, desk, login):
+def _planned_while_in_review(app, client, desk, login):
+    """A post in review, planned on the calendar for tomorrow 09:30 by the brand manager."""
     with app.app_context():
         publishing.connect_channel(desk["brand_manager"], desk["brand"], "sandbox", {})
         db.session.commit()
@@ -682,7 +683,6 @@ def test_a_post_planned_while_in_review_is_scheduled_once_approved(app, client, 
     login(desk["copywriter"].user)
     post = new_post(client, desk)
     submit(client, desk, post)
-
     login(desk["brand_manager"].user)
     tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
     planned = client.form(
@@ -692,6 +692,11 @@ def test_a_post_planned_while_in_review_is_scheduled_once_approved(app, client, 
     assert (
         db.session.scalar(select(PublishAttempt).where(PublishAttempt.post_id == post.id)) is None
     )
+    return post
+
+
+def test_a_post_planned_while_in_review_is_scheduled_once_approved(app, client, desk, login):
+    post = _planned_while_in_review(app, client, desk, login)
 
     assert approve(client, desk, post).status_code == 200
     assert status_of(post) == PostStatus.SCHEDULED
@@ -706,16 +711,7 @@ def test_a_post_planned_while_in_review_is_scheduled_once_approved(app, client, 
 
 
 def test_a_planned_post_whose_time_passed_waits_for_a_new_time(app, client, desk, login):
-    with app.app_context():
-        publishing.connect_channel(desk["brand_manager"], desk["brand"], "sandbox", {})
-        db.session.commit()
-    one_manager_step(client, desk, login)
-    login(desk["copywriter"].user)
-    post = new_post(client, desk)
-    submit(client, desk, post)
-    login(desk["brand_manager"].user)
-    tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
-    client.form(post_url(desk, post, "/schedule"), {"date": tomorrow, "time": "09:30"}, htmx=True)
+    post = _planned_while_in_review(app, client, desk, login)
     schedule = scheduling.get_schedule(post)
     schedule.due_at = utcnow() - timedelta(hours=1)
     db.session.commit()
