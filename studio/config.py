@@ -58,6 +58,9 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 10 minutes")
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 10 minutes")
+    # Share links are public pages: decisions and notes sent through them are limited too.
+    SHARE_LIMIT_PER_IP = os.environ.get("SHARE_LIMIT_PER_IP", "30 per 10 minutes")
+    SHARE_LIMIT_PER_LINK = os.environ.get("SHARE_LIMIT_PER_LINK", "20 per hour")
 
     INVITE_MAX_AGE = _env_int("INVITE_MAX_AGE_SECONDS", 7 * 24 * 3600)
     # argon2id parameters: RFC 9106's low-memory profile, above OWASP's 19 MiB / t=2 / p=1.

@@ -19,7 +19,7 @@ from werkzeug.exceptions import Conflict, Forbidden, HTTPException
 from studio.approvals import operations as ops
 from studio.composer.operations import assess, get_post, variant_inputs
 from studio.composer.state import VariantView
-from studio.extensions import db
+from studio.extensions import db, limiter
 from studio.models import Brand, Membership, Post, Role
 from studio.models.approvals import APPROVER_KINDS, MODE_ANY
 from studio.models.publishing import PublishAttempt
@@ -499,7 +499,10 @@ def review(token: str) -> Response:
 
 
 @public_bp.post("/share/<token>")
+@limiter.limit(lambda: current_app.config["SHARE_LIMIT_PER_IP"])
+@limiter.limit(lambda: current_app.config["SHARE_LIMIT_PER_LINK"], key_func=lambda: request.path)
 def decide(token: str) -> Response:
+    """Record a decision made through a share link (public: limited per address and link)."""
     link = _resolve(token)
     if isinstance(link, ops.ApprovalError):
         return _private(Response(*_share_error(link)))

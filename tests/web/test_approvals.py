@@ -721,3 +721,24 @@ def test_a_planned_post_whose_time_passed_waits_for_a_new_time(app, client, desk
     assert (
         db.session.scalar(select(PublishAttempt).where(PublishAttempt.post_id == post.id)) is None
     )
+
+
+def test_decisions_through_a_share_link_are_rate_limited(app, client, desk, login, monkeypatch):
+    monkeypatch.setitem(app.config, "SHARE_LIMIT_PER_LINK", "3 per hour")
+    login(desk["owner"].user)
+    add_step(client, desk, "client", name="Client")
+    login(desk["copywriter"].user)
+    post = new_post(client, desk)
+    submit(client, desk, post)
+    login(desk["brand_manager"].user)
+    _link, path = _share(client, desk, post)
+    guest = app.test_client()
+    guest.__class__ = type(client)
+    empty = {"decision": "changes", "note": "", "revision_id": revision_id(post)}
+    for _ in range(3):
+        assert guest.form(path, empty).status_code == 422
+    blocked = guest.form(path, {"decision": "approve", "revision_id": revision_id(post)})
+    assert blocked.status_code == 429
+    assert "Too many attempts" in blocked.get_data(as_text=True)
+    assert status_of(post) == PostStatus.IN_REVIEW
+    assert guest.get(path).status_code == 200  # the page itself can still be read
