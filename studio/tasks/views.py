@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import g, render_template, url_for
+import json
+
+from flask import Response, g, render_template, url_for
 from werkzeug.exceptions import NotFound
 
 from studio.tasks.queue import job_state
@@ -15,7 +17,7 @@ STOP_POLLING = 286
 
 
 @bp.get("/jobs/<job_id>")
-def progress(job_id: str) -> tuple[str, int]:
+def progress(job_id: str) -> Response:
     state = job_state(job_id)
     # A job is only visible inside the workspace that started it.
     if state.status != "missing" and state.meta.get("workspace_id") != g.workspace.id:
@@ -30,7 +32,14 @@ def progress(job_id: str) -> tuple[str, int]:
         poll_url=url_for("tasks.progress", job_id=job_id),
         result_url=_result_url(state.meta) if state.status == "finished" else None,
     )
-    return html, STOP_POLLING if state.done else 200
+    if not state.done:
+        return Response(html, 200)
+    response = Response(html, STOP_POLLING)
+    # Lists that show what the job made (a report's size and download) refresh themselves.
+    response.headers["HX-Trigger"] = json.dumps(
+        {"plume:job-done": {"job": job_id, "status": state.status}}
+    )
+    return response
 
 
 def _result_url(meta: dict) -> str | None:

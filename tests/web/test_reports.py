@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -62,10 +63,16 @@ def test_manager_requests_a_report_and_the_job_makes_the_pdf(app, client, agency
     assert report.parameters["sections"] == sections.enabled(sections.default_layout())
     history = client.get(_base(agency)).get_data(as_text=True)
     assert f'id="job-{report.job_id}"' in history  # the progress component polls the job
+    assert 'hx-trigger="plume:job-done from:body"' in history
     run_jobs()
     db.session.refresh(report)
     assert report.status == "finished" and report.pages >= 8
-    history = client.get(_base(agency)).get_data(as_text=True)
+    # The finished job tells the page, and the history refreshes itself to offer the PDF.
+    done = client.hx_get(f"/w/{agency['ws'].slug}/jobs/{report.job_id}")
+    assert done.status_code == 286
+    assert json.loads(done.headers["HX-Trigger"])["plume:job-done"]["status"] == "finished"
+    history = client.hx_get(_base(agency)).get_data(as_text=True)
+    assert history.lstrip().startswith('<section class="card" id="report-history"')
     assert "Download PDF" in history and f"{report.pages} pages" in history
     download = client.get(f"{_base(agency)}/{report.id}/download")
     assert download.status_code == 200
