@@ -77,8 +77,19 @@ class Comment(db.Model):
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Bumped by anything that changes how the thread shows (reply, resolve, reopen).
+    # Bumped by anything that changes how the thread shows (reply, resolve, reopen, edit,
+    # delete): the panel's poll token reads it.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the author last changed the text; the comment then says "edited".
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # A deleted comment keeps its row (so its thread, and inbox links to it, still resolve)
+    # but loses its text. A deleted reply, or a deleted first comment with no replies left,
+    # is not shown; a deleted first comment with replies shows as "Comment deleted".
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Who deleted it (the author, or a manager moderating): a record, deliberately without a
+    # foreign key. Adding one to this existing table would make SQLite rebuild it, and the
+    # rebuild's DROP TABLE cascades (foreign keys are on) into every reply and notification.
+    deleted_by_id: Mapped[int | None] = mapped_column(default=None)
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
@@ -86,6 +97,10 @@ class Comment(db.Model):
     @property
     def is_resolved(self) -> bool:
         return self.resolved_at is not None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 class Notification(db.Model):
