@@ -52,6 +52,11 @@ class Config:
     RENDER_CONCURRENCY = _env_int("RENDER_CONCURRENCY", 2)
     RENDER_WAIT_SECONDS = _env_int("RENDER_WAIT_SECONDS", 20)
 
+    # Channels may point at servers on private networks (localhost, 10.x, 169.254.x.x):
+    # only for local development against fake platforms. Off, Plume refuses such addresses
+    # when a channel is connected and again on every connection it makes (see netguard).
+    PUBLISH_ALLOW_PRIVATE_HOSTS = _env_bool("PUBLISH_ALLOW_PRIVATE_HOSTS", False)
+
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
@@ -83,3 +88,4 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = ""
     SERVER_NAME = None
+    PUBLISH_ALLOW_PRIVATE_HOSTS = True  # the platforms are fakes on 127.0.0.1

@@ -99,8 +99,8 @@ def adapter_for(platform: str, **kwargs: Any) -> Adapter:
     """Return a new adapter for ``platform``; ``kwargs`` go to its constructor.
 
     HTTP adapters take ``base_url``, ``timeout``, ``poll_interval``, ``poll_timeout``,
-    ``allow_http``; LinkedIn also ``version``; Bluesky ``sessions``; the sandbox ``store``,
-    ``lookup``, ``feed_url``.
+    ``allow_http``, ``allow_private_hosts``; LinkedIn also ``version``; Bluesky
+    ``sessions``; the sandbox ``store``, ``lookup``, ``feed_url``.
     """
     cls = ADAPTERS.get((platform or "").strip().lower())
     if cls is None:

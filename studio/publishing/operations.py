@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import NotFound
 
+from studio import netguard
 from studio.extensions import db
 from studio.models import Brand, Membership, Post, Workspace
 from studio.models.base import utcnow
@@ -251,9 +252,21 @@ def clean_values(platform: str, form: Mapping[str, str], *, oauth: bool = False)
 # -- adapters -------------------------------------------------------------------------------
 
 
-def _http_options() -> dict[str, Any]:
+def allow_private_hosts() -> bool:
+    """Say whether channels may point at private hosts (PUBLISH_ALLOW_PRIVATE_HOSTS).
+
+    Only for local development and tests, where the "platforms" are fakes on this machine.
+    """
+    value = current_app.config.get("PUBLISH_ALLOW_PRIVATE_HOSTS", False)
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+def http_options() -> dict[str, Any]:
+    """Return the options every HTTP adapter of this studio is built with."""
     raw = current_app.config.get("PUBLISH_HTTP_TIMEOUT") or os.environ.get("PUBLISH_HTTP_TIMEOUT")
-    return {"timeout": float(raw or 20.0)}
+    return {"timeout": float(raw or 20.0), "allow_private_hosts": allow_private_hosts()}
 
 
 def feed_url(channel: Channel) -> str:
@@ -301,9 +314,7 @@ def adapter_for_channel(channel: Channel, post_id: int | None = None) -> Adapter
             return str(row.id), f"{base}#feed-{row.id}"
 
         return adapter_for("sandbox", store=store, lookup=lookup, feed_url=base)
-    if channel.platform == "webhook":
-        return adapter_for("webhook", allow_http=True, **_http_options())
-    return adapter_for(channel.platform, **_http_options())
+    return adapter_for(channel.platform, **http_options())
 
 
 def refresh_token_if_due(channel: Channel, within: timedelta = timedelta(minutes=5)) -> bool:
@@ -357,6 +368,22 @@ def _apply_account(channel: Channel, info: AccountInfo) -> None:
     channel.verified_at = utcnow()
 
 
+def check_addresses(platform: str, values: Mapping[str, Any]) -> None:
+    """Refuse a typed server address that is not a public https:// server, naming the field.
+
+    The adapters check every connection again, so a name re-pointed later is caught too.
+    """
+    allow = allow_private_hosts()
+    for f in PLATFORM_FIELDS.get(platform, []):
+        value = values.get(f.name)
+        if not f.address or not value:
+            continue
+        try:
+            netguard.check_url(str(value), allow_private=allow)
+        except netguard.AddressRefused as exc:
+            raise ChannelError(exc.message, field=f.name) from None
+
+
 def connect_channel(
     membership: Membership,
     brand: Brand,
@@ -377,6 +404,7 @@ def connect_channel(
         mirror_platform=mirror_platform if platform in MIRROR_CHANNELS else None,
         created_by_id=membership.user_id,
     )
+    check_addresses(platform, values)
     try:
         info = adapter_for_channel(channel).verify(dict(values))
     except PublishError as exc:

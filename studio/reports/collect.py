@@ -117,9 +117,10 @@ class BlueskyMetrics(BlueskyAdapter):
 
 def reader_for(channel: Channel) -> MastodonMetrics | BlueskyMetrics | None:
     """Return the metrics reader for the channel's platform, or None if its API has none."""
-    from flask import current_app
+    from studio.publishing.operations import http_options
 
-    options = {"timeout": float(current_app.config.get("PUBLISH_HTTP_TIMEOUT", 20.0))}
+    # The same timeout and private-host guard as publishing: the server address was typed.
+    options = http_options()
     if channel.platform == "mastodon":
         return MastodonMetrics(**options)
     if channel.platform == "bluesky":

@@ -55,6 +55,7 @@ class LiveStudio:
             "SECRET_KEY": "fault-test-secret",
             "CHANNEL_SECRET_KEY": "pM4fH3b2XnqQ1y0y4j9bXx7m4g5k2Y5q0W6v1cZ8r3E=",
             "PLUME_ENV": "development",
+            "PUBLISH_ALLOW_PRIVATE_HOSTS": "1",  # for the workers: the fakes are local
             **settings,
         }
         for key, value in settings.items():
@@ -77,6 +78,7 @@ class LiveStudio:
                 "REDIS_URL": self.redis_url,
                 "SECRET_KEY": "fault-test-secret",
                 "CHANNEL_SECRET_KEY": self.env["CHANNEL_SECRET_KEY"],
+                "PUBLISH_ALLOW_PRIVATE_HOSTS": True,  # the fake platforms are on 127.0.0.1
             },
         )
         app.instance_path = str(self.tmp)

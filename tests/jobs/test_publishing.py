@@ -537,3 +537,23 @@ def test_images_are_rendered_for_the_platform_and_uploaded(app, studio, fake):
     (record,) = bluesky.records.values()
     (image,) = record["value"]["embed"]["images"]
     assert image["alt"] == "A cup of fresh roast" and image["aspectRatio"]["width"] > 0
+
+
+def test_a_channel_pointing_inside_the_network_fails_without_sending(
+    app, studio, fake, monkeypatch
+):
+    owner, brand, post = studio
+    mastodon, _ = _mastodon(app, owner, brand, fake)  # on 127.0.0.1, allowed in tests
+    # As in production: its address now counts as what it is, a private host.
+    monkeypatch.setitem(app.config, "PUBLISH_ALLOW_PRIVATE_HOSTS", False)
+    _schedule_now(app, owner, post)
+    (attempt,) = _attempts(post)
+    with app.app_context():
+        assert sched.run_attempt(attempt.id).startswith("failed")
+    db.session.refresh(attempt)
+    assert attempt.state == "failed" and attempt.error_kind == "config"
+    assert attempt.error == (
+        "That address points inside a private network; Plume only connects to public servers."
+    )
+    assert attempt.action == "Enter the address of a public server in the channel settings."
+    assert mastodon.statuses == [] and fake.calls("POST") == []

@@ -12,6 +12,7 @@ from studio.extensions import db
 from studio.models import Channel, Role
 from studio.models.publishing import SandboxFeedItem
 from studio.publishing import operations as ops
+from tests.unit.publishing.fakenet import FakeNet, tls_pair
 from tests.unit.publishing.fakeplatforms import FakeBluesky, FakeMastodon
 from tests.unit.publishing.fakeserver import FakeServer, Reply
 
@@ -232,3 +233,100 @@ def test_oauth_start_and_callback(app, client, login, owner, monkeypatch):
     finally:
         app.config.pop("X_CLIENT_ID")
         app.config.pop("X_CLIENT_SECRET")
+
+
+# -- server addresses: public servers only ---------------------------------------------------
+
+PRIVATE = "That address points inside a private network; Plume only connects to public servers."
+
+
+@pytest.fixture
+def guarded(app, monkeypatch):
+    """The studio as in production: channels may not point at private hosts."""
+    monkeypatch.setitem(app.config, "PUBLISH_ALLOW_PRIVATE_HOSTS", False)
+    return FakeNet(monkeypatch)
+
+
+@pytest.mark.parametrize(
+    ("platform", "field", "address", "others"),
+    [
+        ("mastodon", "instance_url", "{fake}", {"access_token": "t"}),
+        ("mastodon", "instance_url", "https://169.254.169.254", {"access_token": "t"}),
+        ("mastodon", "instance_url", "localhost:3000", {"access_token": "t"}),
+        ("mastodon", "instance_url", "https://metadata.example", {"access_token": "t"}),
+        (
+            "bluesky",
+            "pds_url",
+            "https://[::ffff:127.0.0.1]",
+            {"handle": "e.test", "app_password": "p"},
+        ),
+        ("bluesky", "pds_url", "https://split.example", {"handle": "e.test", "app_password": "p"}),
+        ("webhook", "url", "https://[::1]/hook", {"secret": "s"}),
+        ("webhook", "url", "https://hooks.internal.example/in", {"secret": "s"}),
+    ],
+)
+def test_a_private_server_address_is_refused_beside_its_field(
+    client, login, owner, fake, guarded, platform, field, address, others
+):
+    guarded.names["metadata.example"] = ["169.254.169.254"]
+    guarded.names["split.example"] = ["93.184.216.34", "10.0.0.7"]
+    guarded.names["hooks.internal.example"] = ["fd00::5"]
+    membership, brand = owner
+    login(membership.user)
+    response = client.form(
+        _url(membership, brand),
+        {"platform": platform, field: address.format(fake=fake.url), **others},
+        htmx=True,
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'<span class="error" role="alert" id="cf-{field}-error">{PRIVATE}</span>' in html
+    assert 'aria-invalid="true"' in html and 'id="connect-error"' not in html
+    assert fake.requests == [] and guarded.connected == []
+    assert db.session.scalar(select(Channel).where(Channel.brand_id == brand.id)) is None
+
+
+def test_plain_http_is_refused_for_a_public_server(client, login, owner, guarded):
+    guarded.names["hooks.example"] = ["93.184.216.34"]
+    membership, brand = owner
+    login(membership.user)
+    response = client.form(
+        _url(membership, brand),
+        {"platform": "webhook", "url": "http://hooks.example/in", "secret": "s"},
+        htmx=True,
+    )
+    assert response.status_code == 422
+    assert "Use the https:// address" in response.get_data(as_text=True)
+    assert guarded.connected == []
+
+
+def test_a_public_server_connects_and_a_name_rebound_inside_is_refused_later(
+    client, login, owner, guarded, monkeypatch
+):
+    server_tls, _ = tls_pair(monkeypatch, "mastodon.example")
+    with FakeServer(tls=server_tls) as server:
+        mastodon = FakeMastodon(server)
+        guarded.serve("mastodon.example", server.port)  # resolves to 93.184.216.34
+        membership, brand = owner
+        login(membership.user)
+        response = client.form(
+            _url(membership, brand),
+            {
+                "platform": "mastodon",
+                "instance_url": "https://mastodon.example",
+                "access_token": mastodon.token,
+            },
+        )
+        assert response.status_code == 303, response.get_data(as_text=True)[:800]
+        channel = db.session.scalar(select(Channel).where(Channel.brand_id == brand.id))
+        assert channel.handle == "@ember@mastodon.example"
+
+        # The name now points at the cloud metadata service: "Test connection" stops there.
+        guarded.names["mastodon.example"] = ["169.254.169.254"]
+        tested = client.form(
+            f"/w/{membership.workspace.slug}/channels/{channel.id}/test", htmx=True
+        )
+        assert PRIVATE in tested.get_data(as_text=True)
+        assert len(server.calls("GET", r"/api/v1/accounts/verify_credentials")) == 1
+        db.session.refresh(channel)
+        assert channel.status == "needs_attention" and channel.last_error == PRIVATE

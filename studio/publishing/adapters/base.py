@@ -32,6 +32,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from studio import netguard
+from studio.publishing.adapters.transport import public_only_transport, shared_ssl_context
 from studio.publishing.errors import (
     AUTH,
     CONFIG,
@@ -174,6 +176,7 @@ class CredentialField:
     required: bool = True
     help: str = ""
     oauth: bool = False  # filled in by the platform's OAuth flow, not typed by a person
+    address: bool = False  # a server address Plume will call: checked for private hosts
 
 
 # ---------------------------------------------------------------------------------------
@@ -263,10 +266,19 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def normalise_base_url(value: str, *, what: str, allow_http: bool = False) -> str:
+# What a person does about an address that points inside a private network.
+PRIVATE_ADDRESS_ACTION = "Enter the address of a public server in the channel settings."
+
+
+def normalise_base_url(
+    value: str, *, what: str, allow_http: bool = False, allow_private_hosts: bool = False
+) -> str:
     """Return ``value`` as an ``https://host[:port][/path]`` URL without a trailing slash.
 
-    Plain ``http://`` is accepted only for this machine (local test servers) or when
+    Unless ``allow_private_hosts`` (local development and tests), the address must be
+    ``https://`` and may not name a private host outright (localhost, 10.0.0.1, [::1]);
+    names are checked again, resolved, on every connection (see ``transport``). With it,
+    plain ``http://`` is accepted for this machine (local test servers), or anywhere when
     ``allow_http`` is set, so a token is never sent in the clear by a typo.
     """
     raw = (value or "").strip()
@@ -284,7 +296,12 @@ def normalise_base_url(value: str, *, what: str, allow_http: bool = False) -> st
             "Enter an address such as https://example.social in the channel settings.",
             kind=CONFIG,
         )
-    if parts.scheme == "http" and not (allow_http or _is_loopback(host)):
+    if not allow_private_hosts:
+        try:
+            netguard.check_host(host)
+        except netguard.PrivateAddress as exc:
+            raise PermanentError(exc.message, PRIVATE_ADDRESS_ACTION, kind=CONFIG) from None
+    if parts.scheme == "http" and not (allow_private_hosts and (allow_http or _is_loopback(host))):
         raise PermanentError(
             f"The {what} uses http://, which would send the credentials unencrypted.",
             "Use the https:// address in the channel settings.",
@@ -383,7 +400,9 @@ class HttpAdapter(Adapter):
     ``base_url`` points the adapter at another server (a test fake, a self-hosted API);
     ``timeout`` bounds each request; ``poll_interval``/``poll_timeout`` bound the waits for
     media the platform processes in the background. ``sleep`` and ``clock`` are there so
-    tests can run polls without real waiting.
+    tests can run polls without real waiting. Every connection goes to a public address
+    only, unless ``allow_private_hosts`` (local development and tests: the
+    PUBLISH_ALLOW_PRIVATE_HOSTS setting) turns that check off.
     """
 
     default_base_url: ClassVar[str] = ""
@@ -397,6 +416,7 @@ class HttpAdapter(Adapter):
         poll_interval: float = 1.0,
         poll_timeout: float = 60.0,
         allow_http: bool = False,
+        allow_private_hosts: bool = False,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -406,6 +426,7 @@ class HttpAdapter(Adapter):
         self.poll_interval = poll_interval
         self.poll_timeout = poll_timeout
         self.allow_http = allow_http
+        self.allow_private_hosts = allow_private_hosts
         self._sleep = sleep
         self._clock = clock
 
@@ -418,6 +439,8 @@ class HttpAdapter(Adapter):
             headers={"User-Agent": USER_AGENT, **(headers or {})},
             # A redirect would turn a POST into a GET or carry the token to another host.
             follow_redirects=False,
+            verify=shared_ssl_context(),
+            transport=None if self.allow_private_hosts else public_only_transport(),
         )
 
     def _request(
@@ -437,6 +460,10 @@ class HttpAdapter(Adapter):
         host = urlsplit(url).netloc or url
         try:
             response = client.request(method, url, **kwargs)
+        except netguard.PrivateAddress as exc:
+            # Checked on connecting, so a name re-pointed since the channel was connected
+            # (DNS rebinding) is caught here; nothing was sent.
+            raise PermanentError(exc.message, PRIVATE_ADDRESS_ACTION, kind=CONFIG) from exc
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # No connection, so the platform never saw the request.
             raise TransientError(

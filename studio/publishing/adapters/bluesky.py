@@ -150,6 +150,7 @@ class BlueskyAdapter(HttpAdapter):
             secret=False,
             default=DEFAULT_PDS,
             help="Leave as https://bsky.social unless your account lives on another PDS.",
+            address=True,
         ),
         CredentialField(
             "handle", "Handle", secret=False, help="Your handle, e.g. ember.bsky.social"
@@ -224,7 +225,12 @@ class BlueskyAdapter(HttpAdapter):
 
     def _target(self, credentials: Mapping[str, Any]) -> tuple[str, str, str]:
         values = self._credentials(credentials)
-        pds = normalise_base_url(values["pds_url"], what="PDS address", allow_http=self.allow_http)
+        pds = normalise_base_url(
+            values["pds_url"],
+            what="PDS address",
+            allow_http=self.allow_http,
+            allow_private_hosts=self.allow_private_hosts,
+        )
         identifier = values["handle"].strip().removeprefix("@")
         return pds, identifier, values["app_password"].strip()
 

@@ -55,6 +55,7 @@ class MastodonAdapter(HttpAdapter):
             "Server address",
             secret=False,
             help="The address of your Mastodon server, e.g. https://mastodon.social",
+            address=True,
         ),
         CredentialField(
             "access_token",
@@ -141,7 +142,10 @@ class MastodonAdapter(HttpAdapter):
     def _target(self, credentials: Mapping[str, Any]) -> tuple[str, str]:
         values = self._credentials(credentials)
         base = normalise_base_url(
-            values["instance_url"], what="Mastodon server address", allow_http=self.allow_http
+            values["instance_url"],
+            what="Mastodon server address",
+            allow_http=self.allow_http,
+            allow_private_hosts=self.allow_private_hosts,
         )
         return base, values["access_token"].strip()
 

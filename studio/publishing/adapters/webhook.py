@@ -71,7 +71,9 @@ class WebhookAdapter(HttpAdapter):
     supports_idempotency: ClassVar[bool] = True  # receivers dedupe on Idempotency-Key
     credential_fields: ClassVar[tuple[CredentialField, ...]] = (
         # Secret: Slack and Zapier hook URLs are themselves the credential.
-        CredentialField("url", "Webhook URL", secret=True, help="Where Plume POSTs each post."),
+        CredentialField(
+            "url", "Webhook URL", secret=True, help="Where Plume POSTs each post.", address=True
+        ),
         CredentialField(
             "secret",
             "Signing secret",
@@ -149,9 +151,13 @@ class WebhookAdapter(HttpAdapter):
         values = self._credentials(credentials)
         raw = str(values["url"]).strip()
         parts = urlsplit(raw if "://" in raw else "https://" + raw)
-        # The receiver may be an in-house http:// service; the secret itself is never sent.
+        # Where private hosts are allowed (development), the receiver may be a local
+        # http:// service; the secret itself is never sent, only the signature.
         base = normalise_base_url(
-            parts._replace(query="", fragment="").geturl(), what="webhook URL", allow_http=True
+            parts._replace(query="", fragment="").geturl(),
+            what="webhook URL",
+            allow_http=True,
+            allow_private_hosts=self.allow_private_hosts,
         )
         url = base + (f"?{parts.query}" if parts.query else "")
         include = str(values.get("include_media") or "yes").strip().lower() not in _NO

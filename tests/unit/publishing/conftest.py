@@ -43,8 +43,10 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def fast(clock: FakeClock) -> dict:
-    """Return adapter options: short timeouts, and polls that sleep on the fake clock."""
+    """Return adapter options: short timeouts, polls that sleep on the fake clock, and the
+    private-host guard off (the fake platforms listen on 127.0.0.1)."""
     return {
+        "allow_private_hosts": True,
         "timeout": CLIENT_TIMEOUT,
         "poll_interval": 1.0,
         "poll_timeout": 10.0,

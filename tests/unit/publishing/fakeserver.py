@@ -22,6 +22,7 @@ import json
 import random
 import re
 import socket
+import ssl
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -152,9 +153,13 @@ class _Queued:
 
 
 class FakeServer:
-    """A threaded HTTP/1.1 server on a random local port; use as a context manager."""
+    """A threaded HTTP/1.1 server on a random local port; use as a context manager.
 
-    def __init__(self) -> None:
+    With ``tls`` (a server-side SSL context) it speaks HTTPS, for tests that must go through
+    certificate checks (see :mod:`tests.unit.publishing.fakenet`).
+    """
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.requests: list[Recorded] = []
         self.chaos: Chaos | None = None
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
@@ -163,6 +168,9 @@ class FakeServer:
         self._stopping = threading.Event()
         self._httpd = _Server(("127.0.0.1", 0), _RequestHandler)
         self._httpd.fake = self
+        self._tls = tls
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -171,7 +179,11 @@ class FakeServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self._tls else 'http'}://{host}:{port}"
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
         """Answer ``method`` requests whose path fully matches regex ``pattern``."""

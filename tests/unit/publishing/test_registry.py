@@ -25,7 +25,7 @@ from studio.publishing.adapters import oauth
 from studio.publishing.adapters.base import compose_text, normalise_base_url, parse_retry_after
 from studio.publishing.adapters.linkedin import LinkedInAdapter
 from studio.publishing.adapters.sandbox import MemoryFeed, SandboxAdapter
-from studio.publishing.errors import AUTH, PermanentError
+from studio.publishing.errors import AUTH, CONFIG, PermanentError
 from tests.unit.publishing.fakeserver import FakeServer, Reply
 
 EXPECTED = {
@@ -208,8 +208,6 @@ def test_parse_retry_after_reads_seconds_and_http_dates():
     [
         ("mastodon.social", "https://mastodon.social"),
         ("https://mastodon.social/", "https://mastodon.social"),
-        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
-        ("http://localhost:3000", "http://localhost:3000"),
         (" https://pds.example/sub/ ", "https://pds.example/sub"),
     ],
 )
@@ -218,11 +216,27 @@ def test_normalise_base_url(given, expected):
 
 
 @pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
+        ("http://localhost:3000", "http://localhost:3000"),
+    ],
+)
+def test_normalise_base_url_allows_local_http_only_where_private_hosts_are(given, expected):
+    assert normalise_base_url(given, what="server address", allow_private_hosts=True) == expected
+    with pytest.raises(PermanentError, match="private network") as caught:
+        normalise_base_url(given, what="server address")
+    assert caught.value.kind == CONFIG
+
+
+@pytest.mark.parametrize(
     "given", ["", "ftp://x.example", "https://x.example/?a=1", "http://x.example"]
 )
 def test_normalise_base_url_refuses(given):
     with pytest.raises(PermanentError):
         normalise_base_url(given, what="server address")
+    with pytest.raises(PermanentError):
+        normalise_base_url(given, what="server address", allow_private_hosts=True)
 
 
 def test_compose_text_appends_a_missing_link_only():
