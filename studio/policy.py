@@ -30,6 +30,7 @@ class Action(enum.StrEnum):
     MANAGE_REPORTS = "manage_reports"
     MANAGE_CHANNELS = "manage_channels"
     MANAGE_APPROVALS = "manage_approvals"  # flows, share links, overriding voice blocks
+    MODERATE_COMMENTS = "moderate_comments"  # delete anyone's comment
 
 
 _ALL = frozenset(Role)
@@ -55,6 +56,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_REPORTS: _MANAGERS,
     Action.MANAGE_CHANNELS: _MANAGERS,
     Action.MANAGE_APPROVALS: _MANAGERS,
+    Action.MODERATE_COMMENTS: _MANAGERS,
 }
 
 # Which roles each role may hand out in an invitation.

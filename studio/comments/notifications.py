@@ -53,6 +53,20 @@ def notify(
     return row
 
 
+def retract(comment_id: int, text: str, url: str | None) -> int:
+    """Replace what the notifications about a comment say (it was deleted); return how many."""
+    text = " ".join(text.split())
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.comment_id == comment_id)
+        .values(
+            text=text if len(text) <= TEXT_MAX else text[: TEXT_MAX - 1] + "…",
+            url=url[:1000] if url else None,
+        )
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
 def unread_count(user_id: int, workspace_id: int) -> int:
     """Return how many of the member's notifications in the workspace are unread."""
     return (

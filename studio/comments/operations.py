@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import Forbidden, NotFound
 
 from studio.comments import anchors, mentions
-from studio.comments.notifications import notify
+from studio.comments.notifications import notify, retract
 from studio.extensions import db
 from studio.models import (
     ClientBrandAccess,
@@ -20,6 +21,7 @@ from studio.models import (
     CommentVisibility,
     MediaItem,
     Membership,
+    Notification,
     Post,
     PostRevision,
     Role,
@@ -138,9 +140,10 @@ def threads(post: Post, internal: bool) -> list[Thread]:
         if row.parent_id is None:
             by_root[row.id] = Thread(row)
     for row in rows:
-        if row.parent_id is not None and row.parent_id in by_root:
+        if row.parent_id is not None and row.parent_id in by_root and not row.is_deleted:
             by_root[row.parent_id].replies.append(row)
-    result = list(by_root.values())
+    # A deleted first comment stays as "Comment deleted" only while replies hang off it.
+    result = [t for t in by_root.values() if not (t.root.is_deleted and not t.replies)]
     _locate_anchors(post, result)
     return sorted(result, key=lambda t: t.resolved)
 
@@ -493,6 +496,8 @@ def create_comment(membership: Membership, post: Post, data: CommentInput) -> Po
         parent = get_comment(membership, post, _int(data.parent_id, "thread", "parent_id"))
         if parent.parent_id is not None:  # a reply to a reply joins the same thread
             parent = get_comment(membership, post, parent.parent_id)
+        if parent.is_deleted and not _live_replies(parent):
+            raise NotFound("No such comment on this post.")  # the thread was deleted
         visibility = parent.visibility
     else:
         if not staff:
@@ -541,8 +546,18 @@ def _excerpt(body: str, limit: int = 140) -> str:
 
 
 def _notify_mentions(
-    membership: Membership, post: Post, comment: Comment, parent: Comment | None
+    membership: Membership,
+    post: Post,
+    comment: Comment,
+    parent: Comment | None,
+    already: Collection[int] = (),
+    reported: Collection[str] = (),
 ) -> Posted:
+    """Notify the members the comment mentions, except those in `already` (user ids).
+
+    Handles in `reported` were in the text before an edit: the author has been told about
+    them once, so they are not reported again as unknown or unable to see it.
+    """
     posted = Posted(comment)
     written = mentions.mentioned(comment.body)
     author = membership.user
@@ -559,11 +574,13 @@ def _notify_mentions(
         for handle in written:
             member = known.get(handle)
             if member is None:
-                posted.unknown.append(handle)
-            elif member.membership.user_id == author.id:
+                if handle not in reported:
+                    posted.unknown.append(handle)
+            elif member.membership.user_id == author.id or member.membership.user_id in already:
                 continue
             elif not can_read(member.membership):
-                posted.unseen.append(member)
+                if handle not in reported:
+                    posted.unseen.append(member)
             else:
                 notify(
                     member.membership.user_id,
@@ -615,4 +632,106 @@ def set_resolved(membership: Membership, post: Post, comment: Comment, resolved:
     else:
         return
     root.updated_at = utcnow()
+    db.session.flush()
+
+
+# --- editing and deleting --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rights:
+    """What one member may do to the comments of one post (asked by views and templates)."""
+
+    user_id: int
+    moderator: bool  # may delete anyone's comment
+
+    def may_edit(self, comment: Comment) -> bool:
+        # Only the author changes their own words; a deleted comment has none left.
+        return comment.author_id == self.user_id and not comment.is_deleted
+
+    def may_delete(self, comment: Comment) -> bool:
+        return not comment.is_deleted and (comment.author_id == self.user_id or self.moderator)
+
+
+def rights(membership: Membership, post: Post) -> Rights:
+    """Return what the member may do to the post's comments.
+
+    Reaching the post at all (get_post) already means a client is attached to its brand.
+    """
+    return Rights(membership.user_id, can(membership, Action.MODERATE_COMMENTS, post.brand))
+
+
+def _live_replies(root: Comment) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Comment.id)).where(
+                Comment.parent_id == root.id, Comment.deleted_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def check_editable(membership: Membership, comment: Comment) -> None:
+    """Raise 403 unless the member wrote the comment; CommentError (409) once it is deleted."""
+    if comment.author_id != membership.user_id:
+        raise Forbidden("Only whoever wrote a comment can edit it.")
+    if comment.is_deleted:
+        raise CommentError(
+            "This comment was deleted, so there is nothing to edit.", "conflict", 409
+        )
+
+
+def edit_comment(membership: Membership, post: Post, comment: Comment, raw_body: str) -> Posted:
+    """Change the text of the member's own comment, checked as when it was written.
+
+    Mentions are read again: people mentioned for the first time are notified, and nobody
+    who was already told about this comment (mention or reply) is told twice.
+    """
+    check_editable(membership, comment)
+    body = _clean_body(raw_body)
+    if body == comment.body:
+        return Posted(comment)
+    before = mentions.mentioned(comment.body)
+    told = set(comment.mentions or []) | set(
+        db.session.scalars(
+            select(Notification.user_id).where(Notification.comment_id == comment.id)
+        )
+    )
+    now = utcnow()
+    comment.body = body
+    comment.edited_at = now
+    comment.updated_at = now
+    posted = _notify_mentions(membership, post, comment, None, already=told, reported=before)
+    comment.mentions = [
+        *(comment.mentions or []),
+        *(m.membership.user_id for m in posted.notified),
+    ]
+    db.session.flush()
+    return posted
+
+
+def delete_comment(membership: Membership, post: Post, comment: Comment) -> None:
+    """Delete a comment: its author may, and so may a brand manager or owner (moderation).
+
+    The row stays, without its text, so the thread under a deleted first comment keeps its
+    place and inbox items about it still open the post.
+    """
+    if comment.author_id != membership.user_id and not can(
+        membership, Action.MODERATE_COMMENTS, post.brand
+    ):
+        raise Forbidden("Only whoever wrote a comment, or a brand manager, can delete it.")
+    if comment.is_deleted:
+        return  # a second click on Delete: it is gone already
+    now = utcnow()
+    comment.body = ""
+    comment.deleted_at = now
+    comment.deleted_by_id = membership.user_id
+    comment.updated_at = now
+    # The inbox must not keep quoting what was deleted; its items now just open the post.
+    retract(
+        comment.id,
+        f"A comment on “{post.title}” was deleted.",
+        url_for("composer.edit", post_id=post.id) + "#comments",
+    )
     db.session.flush()
