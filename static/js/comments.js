@@ -1,6 +1,7 @@
 // Comments panel behaviours htmx doesn't cover: comment on a selection or an image point,
-// select a comment's anchor in the editor, @mention suggestions, and a poll that waits
-// while someone is typing a reply. Everything is delegated, so boosted pages just work.
+// select a comment's anchor in the editor, @mention suggestions, keyboard and focus for the edit
+// form, and a poll that waits while someone is typing a reply or editing a comment.
+// Everything is delegated, so boosted pages just work.
 (function () {
   "use strict";
 
@@ -224,7 +225,10 @@
     var area = evt.target;
     if (area.matches && area.matches("textarea[data-mention-url]")) {
       var list = listFor(area);
-      if (!list || list.hidden) return;
+      if (!list || list.hidden) {
+        if (evt.key === "Escape") cancelEdit(evt, area);
+        return;
+      }
       if (evt.key === "Escape") { evt.preventDefault(); hideList(area); }
       else if (evt.key === "ArrowDown") {
         var first = list.querySelector("[data-mention]");
@@ -242,6 +246,37 @@
       if (button) button.focus();
       else if (evt.key === "ArrowUp") option.closest(".mention-options").parentNode.querySelector("textarea").focus();
     }
+  });
+
+  // --- editing a comment -----------------------------------------------------------------------
+  // Escape cancels the edit; after Save or Cancel, focus goes back to the comment's Edit button
+  // (the panel or the comment was replaced, which would otherwise drop focus on the page).
+  var refocus = null;
+
+  function cancelEdit(evt, area) {
+    var form = area.closest(".comment-edit-form");
+    var cancel = form && form.querySelector("[data-comment-cancel]");
+    if (!cancel) return;
+    evt.preventDefault();
+    cancel.click();
+  }
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail.elt;
+    var form = elt && elt.closest && elt.closest(".comment-edit-form");
+    if (form) refocus = form.closest(".comment").id;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!refocus) return;
+    var comment = document.getElementById(refocus);
+    refocus = null;
+    var target = comment && (comment.querySelector("[data-comment-edit]") || comment.querySelector("textarea"));
+    if (target) target.focus();
+  });
+  document.addEventListener("focusin", function (evt) {
+    var area = evt.target;
+    if (!area.matches || !area.matches(".comment-edit-form textarea") || area.dataset.caretPlaced) return;
+    area.dataset.caretPlaced = "1";  // once: later focus keeps wherever the person left it
+    area.setSelectionRange(area.value.length, area.value.length);
   });
 
   // --- polling and swaps ------------------------------------------------------------------------

@@ -13,12 +13,13 @@ from studio.comments import operations as ops
 from studio.composer.operations import get_post
 from studio.errors import error_response
 from studio.extensions import db, htmx
-from studio.models import CommentVisibility, Post
+from studio.models import Comment, CommentVisibility, Post
 from studio.web import render_page, see_other, workspace_blueprint
 
 bp = workspace_blueprint("comments", __name__)
 
 PANEL = "comments/_panel.html"
+EDIT_PAGE = "comments/edit.html"
 
 
 def panel_context(post: Post, **extra: Any) -> dict[str, Any]:
@@ -34,6 +35,7 @@ def panel_context(post: Post, **extra: Any) -> dict[str, Any]:
         "resolved": [t for t in threads if t.resolved],
         "token": ops.panel_token(membership, post.id, post.revision),
         "staff": ops.sees_internal(membership),
+        "rights": ops.rights(membership, post),
         "media": ops.post_media(post),
         "visibilities": list(CommentVisibility),
         "errors": {},
@@ -41,6 +43,7 @@ def panel_context(post: Post, **extra: Any) -> dict[str, Any]:
         "draft": None,
         "reply_to": "",
         "posted_id": None,
+        "editing": None,  # {"id", "body", "error"}: a comment whose edit was refused
         **extra,
     }
 
@@ -135,6 +138,106 @@ def resolve(post_id: int, comment_id: int) -> Response | tuple[str, int]:
 @bp.post("/posts/<int:post_id>/comments/<int:comment_id>/reopen")
 def reopen(post_id: int, comment_id: int) -> Response | tuple[str, int]:
     return _resolve(post_id, comment_id, False)
+
+
+def _fragment() -> bool:
+    # A boosted request navigates (the full-page edit form): it wants pages, not fragments.
+    return bool(htmx) and not htmx.boosted
+
+
+def _comment_url(post: Post, comment_id: int) -> str:
+    return url_for("composer.edit", post_id=post.id) + f"#comment-{comment_id}"
+
+
+def _edit_page(
+    post: Post, comment: Comment, status: int = 200, body: str | None = None, error: str = ""
+) -> tuple[str, int]:
+    """The comment with its edit form: a block for htmx, a page of its own otherwise."""
+    fragment = _fragment()
+    html = render_page(
+        EDIT_PAGE,
+        "comment" if fragment else None,
+        post=post,
+        c=comment,
+        rights=ops.rights(g.membership, post),
+        edit={"body": comment.body if body is None else body, "error": error},
+        standalone=not fragment,
+    )
+    return html, status
+
+
+@bp.get("/posts/<int:post_id>/comments/<int:comment_id>")
+def show(post_id: int, comment_id: int) -> Response | str:
+    """One comment as its thread shows it (what Cancel on the edit form puts back)."""
+    post = get_post(g.membership, post_id)
+    comment = ops.get_comment(g.membership, post, comment_id)
+    if not _fragment():
+        return redirect(_comment_url(post, comment.id), code=303)
+    return render_template(
+        "comments/_comment.html", post=post, c=comment, rights=ops.rights(g.membership, post)
+    )
+
+
+@bp.get("/posts/<int:post_id>/comments/<int:comment_id>/edit")
+def edit_form(post_id: int, comment_id: int) -> Response | tuple[str, int]:
+    post = get_post(g.membership, post_id)
+    comment = ops.get_comment(g.membership, post, comment_id)
+    try:
+        ops.check_editable(g.membership, comment)
+    except ops.CommentError as exc:
+        if not _fragment():
+            return error_response(exc.status, exc.message)
+        # Deleted meanwhile: show it as it is now, in place of the comment.
+        return render_template(
+            "comments/_comment.html", post=post, c=comment, rights=ops.rights(g.membership, post)
+        ), exc.status
+    return _edit_page(post, comment)
+
+
+@bp.post("/posts/<int:post_id>/comments/<int:comment_id>/edit")
+def edit(post_id: int, comment_id: int) -> Response | tuple[str, int]:
+    post = get_post(g.membership, post_id)
+    comment = ops.get_comment(g.membership, post, comment_id)
+    body = request.form.get("body", "")
+    try:
+        posted = ops.edit_comment(g.membership, post, comment, body)
+    except ops.CommentError as exc:
+        db.session.rollback()
+        return _edit_refused(post_id, comment_id, body, exc)
+    db.session.commit()
+    messages = posted.messages()
+    if not _fragment():
+        flash(" ".join(["Comment saved.", *messages]), "success")
+        return redirect(_comment_url(post, comment.id), code=303)
+    return _panel(post, messages=messages, posted_id=comment.id)
+
+
+def _edit_refused(
+    post_id: int, comment_id: int, body: str, exc: ops.CommentError
+) -> Response | tuple[str, int]:
+    """Answer a refused edit: the form again with the reason and the text as typed (422)."""
+    post = get_post(g.membership, post_id)
+    comment = ops.get_comment(g.membership, post, comment_id)
+    if exc.status != 422:  # deleted meanwhile: there is no form to give back
+        if not _fragment():
+            return error_response(exc.status, exc.message)
+        return _panel(post, exc.status, messages=[exc.message])
+    if not _fragment():
+        return _edit_page(post, comment, exc.status, body=body, error=exc.message)
+    editing = {"id": comment.id, "body": body, "error": exc.message}
+    return _panel(post, exc.status, editing=editing)
+
+
+@bp.post("/posts/<int:post_id>/comments/<int:comment_id>/delete")
+def delete(post_id: int, comment_id: int) -> Response | tuple[str, int]:
+    post = get_post(g.membership, post_id)
+    comment = ops.get_comment(g.membership, post, comment_id)
+    ops.delete_comment(g.membership, post, comment)
+    db.session.commit()
+    if not _fragment():
+        flash("Comment deleted.", "success")
+        return redirect(url_for("composer.edit", post_id=post.id) + "#comments", code=303)
+    return _panel(post, messages=["Comment deleted."])
 
 
 @bp.get("/posts/<int:post_id>/comments/members")

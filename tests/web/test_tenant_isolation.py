@@ -220,6 +220,9 @@ FORBIDDEN = {
         ("POST", "channels.test"),
         ("POST", "channels.disconnect"),
         ("POST", "channels.oauth_start"),
+        ("GET", "comments.edit_form"),  # the owner's comment: only its author edits it
+        ("POST", "comments.edit"),
+        ("POST", "comments.delete"),  # only its author, or a manager moderating
     },
     Role.BRAND_MANAGER: {
         ("POST", "workspaces.update_settings"),
@@ -227,6 +230,8 @@ FORBIDDEN = {
         ("POST", "workspaces.remove_member"),
         ("POST", "workspaces.start_export"),
         ("GET", "workspaces.download_export"),
+        ("GET", "comments.edit_form"),  # a manager may delete anyone's comment, not reword it
+        ("POST", "comments.edit"),
     },
 }
 # Everyone may see a brand's media; only owners, brand managers and designers change it.
