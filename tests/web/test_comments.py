@@ -13,7 +13,14 @@ from studio.comments import operations as comment_ops
 from studio.comments.notifications import notify, unread_count
 from studio.composer import operations as composer_ops
 from studio.extensions import db
-from studio.models import Comment, CommentVisibility, MediaItem, Notification, Role
+from studio.models import (
+    ClientBrandAccess,
+    Comment,
+    CommentVisibility,
+    MediaItem,
+    Notification,
+    Role,
+)
 
 CAPTION = "Fresh Ethiopian lots land Friday. Come taste them at the bar."
 
@@ -638,3 +645,322 @@ def test_locate_without_a_trustworthy_base_searches_for_the_quote():
 def test_map_range_keeps_insertions_at_the_edges_outside():
     diffs = anchors.diff("abcXYZdef", "abc!XYZ!def")
     assert anchors.map_range(diffs, 3, 6) == (4, 7, 3)
+
+
+# --- editing and deleting ------------------------------------------------------------------
+
+
+def edit(client, desk, comment_id, body, htmx=True, post=None):
+    return client.form(url(desk, f"/comments/{comment_id}/edit", post), {"body": body}, htmx=htmx)
+
+
+def delete(client, desk, comment_id, htmx=True, post=None):
+    return client.form(url(desk, f"/comments/{comment_id}/delete", post), {}, htmx=htmx)
+
+
+def notifications_for(member) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == member.user_id)
+            .order_by(Notification.id)
+        )
+    )
+
+
+def test_the_author_edits_their_comment_and_it_says_edited(client, desk, login):
+    login(desk["writer"].user)
+    comment(client, desk, "Is Friday rigth?")
+    row = last_comment()
+    panel = client.get(url(desk)).get_data(as_text=True)
+    assert 'aria-label="Edit your comment"' in panel
+    assert 'aria-label="Delete your comment"' in panel and "hx-confirm=" in panel
+
+    # Edit swaps the comment for a form holding its text.
+    form = client.hx_get(url(desk, f"/comments/{row.id}/edit"))
+    assert form.status_code == 200
+    fragment = form.get_data(as_text=True)
+    assert "<html" not in fragment and f'id="comment-{row.id}"' in fragment
+    assert ">Is Friday rigth?</textarea>" in fragment
+    assert f'hx-post="{url(desk, f"/comments/{row.id}/edit")}"' in fragment
+    assert "Save" in fragment and "Cancel" in fragment
+    # Cancel puts the comment back as it was.
+    back = client.hx_get(url(desk, f"/comments/{row.id}")).get_data(as_text=True)
+    assert "Is Friday rigth?</p>" in back and "<textarea" not in back
+
+    saved = edit(client, desk, row.id, "  Is Friday right?  ")
+    assert saved.status_code == 200
+    body = saved.get_data(as_text=True)
+    assert 'id="comments"' in body  # the whole panel, as after posting
+    assert "Is Friday right?</p>" in body and "rigth" not in body
+    db.session.refresh(row)
+    assert row.body == "Is Friday right?"
+    assert row.edited_at is not None and row.edited_at >= row.created_at
+    stamp = row.edited_at.strftime("%d %b %H:%M")
+    assert f'title="Edited {stamp} UTC">(edited' in body
+    # Saving the same text again is no edit.
+    before = row.edited_at
+    assert edit(client, desk, row.id, "Is Friday right?").status_code == 200
+    db.session.refresh(row)
+    assert row.edited_at == before
+
+    # Without JavaScript: a page with the form, then back to the post.
+    page = client.get(url(desk, f"/comments/{row.id}/edit"))
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "<html" in text and "Edit comment" in text and "hx-post" not in text.split("<form")[1]
+    plain = edit(client, desk, row.id, "Friday works.", htmx=False)
+    assert plain.status_code == 303
+    assert plain.headers["Location"].endswith(f"/posts/{desk['post'].id}#comment-{row.id}")
+    db.session.refresh(row)
+    assert row.body == "Friday works."
+
+
+def test_only_the_author_may_edit_a_comment(client, desk, login):
+    login(desk["designer"].user)
+    comment(client, desk, "Crop it tighter", visibility="client")
+    row = last_comment()
+    for member in ("writer", "manager", "owner", "client"):
+        login(desk[member].user)
+        assert client.hx_get(url(desk, f"/comments/{row.id}/edit")).status_code == 403, member
+        assert edit(client, desk, row.id, "Rewritten").status_code == 403, member
+        panel = client.get(url(desk)).get_data(as_text=True)
+        assert 'aria-label="Edit your comment"' not in panel
+    db.session.refresh(row)
+    assert row.body == "Crop it tighter" and row.edited_at is None
+    # The owner may remove it (moderation), not put words in someone's mouth.
+    login(desk["owner"].user)
+    panel = client.get(url(desk)).get_data(as_text=True)
+    assert 'aria-label="Delete Dana Designer\u2019s comment"' in panel
+
+
+def test_a_mention_added_by_an_edit_notifies_once(client, desk, login):
+    login(desk["writer"].user)
+    comment(client, desk, "@dana can you look?")
+    row = last_comment()
+    assert len(notifications_for(desk["designer"])) == 1
+
+    response = edit(client, desk, row.id, "@dana can you look? @max too, and @nobody")
+    assert response.status_code == 200
+    body = html.unescape(response.get_data(as_text=True))
+    assert "Notified Max." in body and "Dana" not in body.split("Notified")[1].split(".")[0]
+    assert "No member of this workspace is called @nobody" in body
+    assert len(notifications_for(desk["designer"])) == 1  # not told twice
+    (note,) = notifications_for(desk["manager"])
+    assert note.kind == "mention" and note.comment_id == row.id
+    assert "@max too" in note.text
+    db.session.refresh(row)
+    assert row.mentions == [desk["designer"].user_id, desk["manager"].user_id]
+
+    # Later edits tell nobody again, even after taking a mention out and putting it back,
+    # and don't repeat what the author was already told about @nobody.
+    edit(client, desk, row.id, "Can you look? @nobody")
+    again = edit(client, desk, row.id, "@max @dana one more look, @nobody")
+    assert "Notified" not in again.get_data(as_text=True)
+    assert "is called @nobody" not in html.unescape(again.get_data(as_text=True))
+    assert len(notifications_for(desk["designer"])) == 1
+    assert len(notifications_for(desk["manager"])) == 1
+
+
+def test_mentioning_the_thread_starter_in_an_edited_reply_does_not_tell_them_twice(
+    client, desk, login
+):
+    login(desk["designer"].user)
+    comment(client, desk, "Crop the image?")
+    root = last_comment()
+    login(desk["writer"].user)
+    comment(client, desk, "Done", parent_id=str(root.id))
+    reply = last_comment()
+    assert [n.kind for n in notifications_for(desk["designer"])] == ["reply"]
+    assert edit(client, desk, reply.id, "Done, @dana").status_code == 200
+    assert [n.kind for n in notifications_for(desk["designer"])] == ["reply"]
+
+
+def test_a_refused_edit_answers_422_next_to_the_field_and_keeps_the_text(client, desk, login):
+    login(desk["writer"].user)
+    comment(client, desk, "Short and sweet")
+    row = last_comment()
+    long = "x" * (comment_ops.MAX_BODY + 1)
+    response = edit(client, desk, row.id, long)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "at most 5,000 characters; this one has 5,001" in body
+    assert f">{long}</textarea>" in body  # what they typed is still in the form
+    assert f'aria-describedby="edit-error-{row.id}"' in body and 'aria-invalid="true"' in body
+    assert f'<p id="edit-error-{row.id}" class="form-error" role="alert">' in body
+    empty = edit(client, desk, row.id, "  \n ")
+    assert empty.status_code == 422 and "the comment is empty" in empty.get_data(as_text=True)
+    db.session.refresh(row)
+    assert row.body == "Short and sweet" and row.edited_at is None
+    # Without JavaScript the page comes back with the message and the text.
+    plain = edit(client, desk, row.id, long, htmx=False)
+    assert plain.status_code == 422
+    text = plain.get_data(as_text=True)
+    assert "<html" in text and "at most 5,000 characters" in text and f">{long}</textarea>" in text
+
+
+def test_the_author_deletes_their_comment(client, desk, login):
+    login(desk["writer"].user)
+    comment(client, desk, "@dana typo here")
+    first = last_comment()
+    comment(client, desk, "Keep this one")
+    response = delete(client, desk, first.id)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Comment deleted." in body
+    assert "typo here" not in body and f'id="comment-{first.id}"' not in body
+    assert "Keep this one" in body
+    db.session.refresh(first)
+    assert first.deleted_at is not None and first.deleted_by_id == desk["writer"].user_id
+    assert first.body == ""
+    assert [t.root.id for t in comment_ops.threads(desk["post"], internal=True)] == [
+        last_comment().id
+    ]
+    # A deleted comment can't be edited any more, and deleting it twice changes nothing.
+    gone = edit(client, desk, first.id, "back again")
+    assert gone.status_code == 409 and "was deleted" in gone.get_data(as_text=True)
+    assert delete(client, desk, first.id).status_code == 200
+    # Without JavaScript: back to the post's comments.
+    plain = delete(client, desk, last_comment().id, htmx=False)
+    assert plain.status_code == 303
+    assert plain.headers["Location"].endswith(f"/posts/{desk['post'].id}#comments")
+    assert comment_ops.threads(desk["post"], internal=True) == []
+
+
+def test_a_manager_deletes_someone_elses_comment_and_others_may_not(client, desk, login):
+    login(desk["writer"].user)
+    comment(client, desk, "Off-topic rant", visibility="client")
+    row = last_comment()
+    for member in ("designer", "client"):
+        login(desk[member].user)
+        assert delete(client, desk, row.id).status_code == 403, member
+        panel = client.get(url(desk)).get_data(as_text=True)
+        assert "Delete Wes Writer\u2019s comment" not in panel
+    db.session.refresh(row)
+    assert row.deleted_at is None
+
+    login(desk["manager"].user)
+    panel = client.get(url(desk)).get_data(as_text=True)
+    assert 'aria-label="Delete Wes Writer\u2019s comment"' in panel
+    assert delete(client, desk, row.id).status_code == 200
+    db.session.refresh(row)
+    assert row.deleted_at is not None and row.deleted_by_id == desk["manager"].user_id
+
+
+def test_deleting_a_first_comment_with_replies_keeps_the_thread(app, client, desk, login):
+    login(desk["designer"].user)
+    comment(client, desk, "Crop the image?", visibility="client")
+    root = last_comment()
+    login(desk["writer"].user)
+    comment(client, desk, "Done", parent_id=str(root.id))
+    reply = last_comment()
+    panel = client.hx_get(url(desk, "/comments")).get_data(as_text=True)
+    since = html.unescape(re.search(r'/comments\?since=([^"]+)"', panel).group(1))
+
+    login(desk["designer"].user)
+    response = delete(client, desk, root.id)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "<em>Comment deleted</em>" in body and "Crop the image?" not in body
+    assert "Done</p>" in body and f'id="reply-{root.id}"' in body  # still answerable
+    placeholder = body.split(f'id="comment-{root.id}"')[1].split("</article>")[0]
+    assert "Edit" not in placeholder and "Delete" not in placeholder
+    (thread,) = comment_ops.threads(desk["post"], internal=True)
+    assert thread.root.id == root.id and [c.id for c in thread.replies] == [reply.id]
+    # The client's view (share link, portal) shows the same.
+    (shared,) = comment_ops.comments_for_client(desk["post"])
+    with app.test_request_context():
+        from flask import render_template
+
+        page = render_template("comments/_client_threads.html", client_threads=[shared])
+    assert "<em>Comment deleted</em>" in page and "Done" in page
+
+    # Others watching the panel see it change.
+    login(desk["writer"].user)
+    assert client.hx_get(url(desk, f"/comments?since={since}")).status_code == 200
+    # Deleting the last reply takes the whole thread out of view; it takes no more replies.
+    assert delete(client, desk, reply.id).status_code == 200
+    assert comment_ops.threads(desk["post"], internal=True) == []
+    panel = client.hx_get(url(desk, "/comments")).get_data(as_text=True)
+    assert "No comments yet." in panel and "Comment deleted" not in panel
+    assert comment(client, desk, "Hello?", parent_id=str(root.id)).status_code == 404
+
+
+def test_a_deleted_comments_notification_opens_the_post(client, desk, login):
+    login(desk["writer"].user)
+    comment(client, desk, "@dana secret launch price is 4.99")
+    row = last_comment()
+    delete(client, desk, row.id)
+
+    login(desk["designer"].user)
+    inbox = client.get(f"/w/{desk['workspace'].slug}/inbox")
+    assert inbox.status_code == 200
+    text = inbox.get_data(as_text=True)
+    assert "A comment on “Friday drop” was deleted." in text
+    assert "4.99" not in text  # the inbox doesn't keep quoting what was deleted
+    (note,) = notifications_for(desk["designer"])
+    assert note.comment_id == row.id
+    opened = client.form(f"/w/{desk['workspace'].slug}/inbox/{note.id}/open", {})
+    assert opened.status_code == 303
+    location = opened.headers["Location"]
+    assert location.endswith(f"/posts/{desk['post'].id}#comments")
+    landed = client.get(location.split("#")[0])
+    assert landed.status_code == 200 and "4.99" not in landed.get_data(as_text=True)
+
+
+def test_a_client_edits_and_deletes_only_their_own_comments_on_their_brands(client, desk, login):
+    login(desk["writer"].user)
+    comment(client, desk, "For you: Friday?", visibility="client")
+    teams = last_comment()
+    comment(client, desk, "Internal only")
+    internal = last_comment()
+
+    login(desk["client"].user)
+    comment(client, desk, "Frday is fine")
+    mine = last_comment()
+    assert edit(client, desk, mine.id, "Friday is fine").status_code == 200
+    db.session.refresh(mine)
+    assert mine.body == "Friday is fine"
+    assert edit(client, desk, teams.id, "Monday").status_code == 403
+    assert delete(client, desk, teams.id).status_code == 403
+    assert edit(client, desk, internal.id, "peek").status_code == 404
+    assert delete(client, desk, internal.id).status_code == 404
+
+    login(desk["other_client"].user)  # a client of another brand doesn't see the post
+    assert edit(client, desk, mine.id, "hijack").status_code == 404
+    assert delete(client, desk, mine.id).status_code == 404
+
+    # Taken off the brand, the client can't change what they wrote there any more.
+    db.session.execute(
+        ClientBrandAccess.__table__.delete().where(
+            ClientBrandAccess.membership_id == desk["client"].id
+        )
+    )
+    db.session.commit()
+    login(desk["client"].user)
+    assert edit(client, desk, mine.id, "Still mine?").status_code == 404
+    assert delete(client, desk, mine.id).status_code == 404
+    db.session.refresh(mine)
+    assert mine.body == "Friday is fine" and mine.deleted_at is None
+
+
+def test_editing_or_deleting_from_another_workspace_or_post_is_404(client, desk, login, make):
+    login(desk["writer"].user)
+    comment(client, desk, "Mine")
+    row = last_comment()
+    with client.application.app_context():
+        second = composer_ops.create_post(desk["writer"], desk["brand"], "Second")
+    db.session.commit()
+    assert edit(client, desk, row.id, "moved", post=second).status_code == 404
+    assert delete(client, desk, row.id, post=second).status_code == 404
+
+    outsider = make.member(make.workspace(), Role.OWNER)
+    login(outsider.user)
+    for slug in (desk["workspace"].slug, outsider.workspace.slug):
+        base = f"/w/{slug}/posts/{desk['post'].id}/comments/{row.id}"
+        assert client.get(base).status_code == 404
+        assert client.get(f"{base}/edit").status_code == 404
+        assert client.form(f"{base}/edit", {"body": "x"}).status_code == 404
+        assert client.form(f"{base}/delete", {}).status_code == 404
+    db.session.refresh(row)
+    assert row.body == "Mine" and row.deleted_at is None
