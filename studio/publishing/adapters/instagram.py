@@ -18,25 +18,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-import httpx
-
-from studio.publishing.adapters.base import (
-    AccountInfo,
-    CredentialField,
-    OutgoingPost,
-    Published,
-    same_text,
-)
-from studio.publishing.adapters.graph import GraphAdapter, graph_time, public_image_urls
+from studio.publishing.adapters.base import CredentialField, OutgoingPost, Published, same_text
+from studio.publishing.adapters.graph import graph_time, public_image_urls
+from studio.publishing.adapters.meta_containers import MetaContainerAdapter
 from studio.publishing.adapters.oauth import INSTAGRAM, OAuthSpec
-from studio.publishing.errors import MEDIA, PermanentError, PublishError, TransientError
+from studio.publishing.errors import MEDIA, PermanentError
 
 __all__ = ["InstagramAdapter"]
 
 MAX_CAROUSEL = 10
 
 
-class InstagramAdapter(GraphAdapter):
+class InstagramAdapter(MetaContainerAdapter):
     """Publish photos and carousels to an Instagram professional account."""
 
     platform: ClassVar[str] = "instagram"
@@ -52,25 +45,23 @@ class InstagramAdapter(GraphAdapter):
         CredentialField("access_token", "Access token", secret=True, oauth=True),
     )
 
-    def verify(self, credentials: Mapping[str, Any]) -> AccountInfo:
-        """Read the account's username and picture."""
-        user_id, token = self._target(credentials)
-        with self._client(self._headers(token)) as client:
-            response = self._request(
-                client,
-                "GET",
-                f"{self.base_url}/{user_id}",
-                params={"fields": "id,username,name,profile_picture_url"},
-            )
-        account = self._json(response)
-        username = account.get("username") or ""
-        return AccountInfo(
-            display_name=account.get("name") or username,
-            handle=f"@{username}",
-            avatar_url=account.get("profile_picture_url"),
-            profile_url=f"https://www.instagram.com/{username}/" if username else None,
-            account_id=str(account.get("id") or user_id),
-        )
+    profile_fields: ClassVar[str] = "id,username,name,profile_picture_url"
+    avatar_field: ClassVar[str] = "profile_picture_url"
+    profile_url: ClassVar[str] = "https://www.instagram.com/{username}/"
+    container_edge: ClassVar[str] = "media"
+    publish_edge: ClassVar[str] = "media_publish"
+    caption_field: ClassVar[str] = "caption"
+    max_carousel: ClassVar[int] = MAX_CAROUSEL
+    too_many_images: ClassVar[str] = (
+        "An Instagram carousel takes at most {limit} images; this post has {count}."
+    )
+    status_fields: ClassVar[str] = "status_code,status"
+    status_field: ClassVar[str] = "status_code"
+    status_reason_field: ClassVar[str] = "status"
+    image_failed_action: ClassVar[str] = (
+        "Check that the image is a JPEG with an aspect ratio between 4:5 and 1.91:1 and its "
+        "address is public, then retry."
+    )
 
     def publish(
         self, post: OutgoingPost, credentials: Mapping[str, Any], idempotency_key: str
@@ -84,51 +75,11 @@ class InstagramAdapter(GraphAdapter):
                 "Add an image to this post, then retry.",
                 kind=MEDIA,
             )
-        if len(images) > MAX_CAROUSEL:
-            raise PermanentError(
-                f"An Instagram carousel takes at most {MAX_CAROUSEL} images; this post has "
-                f"{len(images)}.",
-                "Remove some images, then retry.",
-                kind=MEDIA,
-            )
-        media_url = f"{self.base_url}/{user_id}/media"
+        self._check_carousel(images)
         with self._client(self._headers(token)) as client:
-            if len(images) == 1:
-                url, media = images[0]
-                form = {"image_url": url, "caption": post.text}
-                if media is not None and media.alt_text:
-                    form["alt_text"] = media.alt_text
-                container = self._create(client, media_url, form)
-            else:
-                children = []
-                for url, media in images:
-                    form = {"image_url": url, "is_carousel_item": "true"}
-                    if media is not None and media.alt_text:
-                        form["alt_text"] = media.alt_text
-                    children.append(self._create(client, media_url, form))
-                for child in children:
-                    self._wait(client, child)
-                container = self._create(
-                    client,
-                    media_url,
-                    {
-                        "media_type": "CAROUSEL",
-                        "children": ",".join(children),
-                        "caption": post.text,
-                    },
-                )
-            self._wait(client, container)
-            response = self._request(
-                client,
-                "POST",
-                f"{self.base_url}/{user_id}/media_publish",
-                data={"creation_id": container},
-                commits=True,
-            )
-            answer = self._json(response)
-            media_id = str(answer["id"])
-            permalink = self._permalink(client, media_id)
-        return Published(media_id, permalink, answer)
+            # Links in captions are not clickable on Instagram: the caption is the text alone.
+            container = self._image_container(client, user_id, images, post.text)
+            return self._publish_container(client, user_id, container)
 
     def find_existing(
         self,
@@ -154,46 +105,6 @@ class InstagramAdapter(GraphAdapter):
                 return Published(str(item["id"]), item.get("permalink"), item, found_existing=True)
         return None
 
-    # -- steps --------------------------------------------------------------------------
-
     def _target(self, credentials: Mapping[str, Any]) -> tuple[str, str]:
         values = self._credentials(credentials)
         return str(values["ig_user_id"]).strip(), str(values["access_token"]).strip()
-
-    def _create(self, client: httpx.Client, url: str, form: dict[str, str]) -> str:
-        return str(self._json(self._request(client, "POST", url, data=form))["id"])
-
-    def _wait(self, client: httpx.Client, container: str) -> None:
-        def finished() -> bool | None:
-            response = self._request(
-                client,
-                "GET",
-                f"{self.base_url}/{container}",
-                params={"fields": "status_code,status"},
-            )
-            body = self._json(response)
-            state = body.get("status_code")
-            if state in ("FINISHED", "PUBLISHED"):
-                return True
-            if state == "ERROR":
-                raise PermanentError(
-                    f"Instagram could not prepare the image ({body.get('status') or 'error'}).",
-                    "Check that the image is a JPEG with an aspect ratio between 4:5 and "
-                    "1.91:1 and its address is public, then retry.",
-                    kind=MEDIA,
-                )
-            if state == "EXPIRED":
-                raise TransientError("Instagram let the prepared post expire before publishing.")
-            return None
-
-        self._poll(finished, "the images")
-
-    def _permalink(self, client: httpx.Client, media_id: str) -> str | None:
-        try:
-            response = self._request(
-                client, "GET", f"{self.base_url}/{media_id}", params={"fields": "permalink"}
-            )
-            link = self._json(response).get("permalink")
-        except PublishError:
-            return None  # the post is out; a missing link must not fail it
-        return link if isinstance(link, str) else None

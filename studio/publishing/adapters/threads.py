@@ -17,19 +17,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-import httpx
-
 from studio.publishing.adapters.base import (
-    AccountInfo,
     CredentialField,
     OutgoingPost,
     Published,
     compose_text,
     same_text,
 )
-from studio.publishing.adapters.graph import GraphAdapter, graph_time, public_image_urls
+from studio.publishing.adapters.graph import graph_time, public_image_urls
+from studio.publishing.adapters.meta_containers import MetaContainerAdapter
 from studio.publishing.adapters.oauth import THREADS, OAuthSpec
-from studio.publishing.errors import MEDIA, PermanentError, PublishError, TransientError
 
 __all__ = ["THREADS_URL", "ThreadsAdapter"]
 
@@ -37,7 +34,7 @@ THREADS_URL = "https://graph.threads.net/v1.0"
 MAX_CAROUSEL = 20
 
 
-class ThreadsAdapter(GraphAdapter):
+class ThreadsAdapter(MetaContainerAdapter):
     """Publish text, image and carousel posts to Threads."""
 
     platform: ClassVar[str] = "threads"
@@ -49,25 +46,23 @@ class ThreadsAdapter(GraphAdapter):
         CredentialField("access_token", "Access token", secret=True, oauth=True),
     )
 
-    def verify(self, credentials: Mapping[str, Any]) -> AccountInfo:
-        """Read the profile's username and picture."""
-        user_id, token = self._target(credentials)
-        with self._client(self._headers(token)) as client:
-            response = self._request(
-                client,
-                "GET",
-                f"{self.base_url}/{user_id}",
-                params={"fields": "id,username,name,threads_profile_picture_url"},
-            )
-        profile = self._json(response)
-        username = profile.get("username") or ""
-        return AccountInfo(
-            display_name=profile.get("name") or username,
-            handle=f"@{username}",
-            avatar_url=profile.get("threads_profile_picture_url"),
-            profile_url=f"https://www.threads.net/@{username}" if username else None,
-            account_id=str(profile.get("id") or user_id),
-        )
+    profile_fields: ClassVar[str] = "id,username,name,threads_profile_picture_url"
+    avatar_field: ClassVar[str] = "threads_profile_picture_url"
+    profile_url: ClassVar[str] = "https://www.threads.net/@{username}"
+    container_edge: ClassVar[str] = "threads"
+    publish_edge: ClassVar[str] = "threads_publish"
+    image_form: ClassVar[Mapping[str, str]] = {"media_type": "IMAGE"}
+    caption_field: ClassVar[str] = "text"
+    max_carousel: ClassVar[int] = MAX_CAROUSEL
+    too_many_images: ClassVar[str] = (
+        "A Threads carousel takes at most {limit} images; this post has {count}."
+    )
+    status_fields: ClassVar[str] = "status,error_message"
+    status_field: ClassVar[str] = "status"
+    status_reason_field: ClassVar[str] = "error_message"
+    image_failed_action: ClassVar[str] = (
+        "Check that the image is a JPEG or PNG under 8 MB and its address is public, then retry."
+    )
 
     def publish(
         self, post: OutgoingPost, credentials: Mapping[str, Any], idempotency_key: str
@@ -75,61 +70,16 @@ class ThreadsAdapter(GraphAdapter):
         """Make the container, wait for its images, then publish it."""
         user_id, token = self._target(credentials)
         images = public_image_urls(post, self.label)
-        if len(images) > MAX_CAROUSEL:
-            raise PermanentError(
-                f"A Threads carousel takes at most {MAX_CAROUSEL} images; this post has "
-                f"{len(images)}.",
-                "Remove some images, then retry.",
-                kind=MEDIA,
-            )
-        url = f"{self.base_url}/{user_id}/threads"
+        self._check_carousel(images)
         with self._client(self._headers(token)) as client:
-            if not images:
+            if images:
+                container = self._image_container(client, user_id, images, compose_text(post))
+            else:
                 form = {"media_type": "TEXT", "text": post.text}
                 if post.link:
                     form["link_attachment"] = post.link  # a preview card, not text
-                container = self._create(client, url, form)
-            elif len(images) == 1:
-                image_url, media = images[0]
-                form = {"media_type": "IMAGE", "image_url": image_url, "text": compose_text(post)}
-                if media is not None and media.alt_text:
-                    form["alt_text"] = media.alt_text
-                container = self._create(client, url, form)
-                self._wait(client, container)
-            else:
-                children = []
-                for image_url, media in images:
-                    form = {
-                        "media_type": "IMAGE",
-                        "image_url": image_url,
-                        "is_carousel_item": "true",
-                    }
-                    if media is not None and media.alt_text:
-                        form["alt_text"] = media.alt_text
-                    children.append(self._create(client, url, form))
-                for child in children:
-                    self._wait(client, child)
-                container = self._create(
-                    client,
-                    url,
-                    {
-                        "media_type": "CAROUSEL",
-                        "children": ",".join(children),
-                        "text": compose_text(post),
-                    },
-                )
-                self._wait(client, container)
-            response = self._request(
-                client,
-                "POST",
-                f"{self.base_url}/{user_id}/threads_publish",
-                data={"creation_id": container},
-                commits=True,
-            )
-            answer = self._json(response)
-            thread_id = str(answer["id"])
-            permalink = self._permalink(client, thread_id)
-        return Published(thread_id, permalink, answer)
+                container = self._create(client, self._container_url(user_id), form)
+            return self._publish_container(client, user_id, container)
 
     def find_existing(
         self,
@@ -160,47 +110,6 @@ class ThreadsAdapter(GraphAdapter):
                 return Published(str(item["id"]), item.get("permalink"), item, found_existing=True)
         return None
 
-    # -- steps --------------------------------------------------------------------------
-
     def _target(self, credentials: Mapping[str, Any]) -> tuple[str, str]:
         values = self._credentials(credentials)
         return str(values.get("user_id") or "me").strip(), str(values["access_token"]).strip()
-
-    def _create(self, client: httpx.Client, url: str, form: dict[str, str]) -> str:
-        return str(self._json(self._request(client, "POST", url, data=form))["id"])
-
-    def _wait(self, client: httpx.Client, container: str) -> None:
-        def finished() -> bool | None:
-            response = self._request(
-                client,
-                "GET",
-                f"{self.base_url}/{container}",
-                params={"fields": "status,error_message"},
-            )
-            body = self._json(response)
-            state = body.get("status")
-            if state in ("FINISHED", "PUBLISHED"):
-                return True
-            if state == "ERROR":
-                reason = body.get("error_message") or "error"
-                raise PermanentError(
-                    f"Threads could not prepare the image ({reason}).",
-                    "Check that the image is a JPEG or PNG under 8 MB and its address is public, "
-                    "then retry.",
-                    kind=MEDIA,
-                )
-            if state == "EXPIRED":
-                raise TransientError("Threads let the prepared post expire before publishing.")
-            return None
-
-        self._poll(finished, "the images")
-
-    def _permalink(self, client: httpx.Client, thread_id: str) -> str | None:
-        try:
-            response = self._request(
-                client, "GET", f"{self.base_url}/{thread_id}", params={"fields": "permalink"}
-            )
-            link = self._json(response).get("permalink")
-        except PublishError:
-            return None  # the post is out; a missing link must not fail it
-        return link if isinstance(link, str) else None
