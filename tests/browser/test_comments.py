@@ -79,3 +79,30 @@ def test_mention_badge_anchor_selection_and_deleted_text(new_page, live_studio):
     expect(their_thread).to_contain_text("The text this comment was on was deleted", timeout=25_000)
     expect(their_thread.locator(".anchor-deleted q")).to_have_text("Ethiopian lots")
     expect(their_thread.locator(".anchor-quote")).to_have_count(0)
+
+    # The writer fixes a typo in their comment; Escape first leaves it as it was.
+    mine = writer.locator("#comments .thread", has_text="which lots are these?").first
+    mine.get_by_role("link", name="Edit your comment").click()
+    editor = writer.get_by_label("Edit your comment")
+    expect(editor).to_be_focused()
+    editor.press("Escape")
+    expect(writer.get_by_role("link", name="Edit your comment")).to_be_focused()
+    mine.get_by_role("link", name="Edit your comment").click()
+    writer.get_by_label("Edit your comment").fill("@designer which lots? Add the farm and region.")
+    mine.get_by_role("button", name="Save").click()
+    mine = writer.locator("#comments .thread", has_text="Add the farm and region.").first
+    expect(mine.locator(".comment-edited")).to_contain_text("(edited")
+
+    # The designer replies; the writer deletes their own comment and the reply stays.
+    theirs = designer.locator("#comments .thread", has_text="Add the farm and region.").first
+    expect(theirs).to_be_visible(timeout=25_000)
+    theirs.locator("summary", has_text="Reply").click()
+    theirs.get_by_label("Reply").fill("Yirgacheffe, Kochere washing station.")
+    theirs.get_by_role("button", name="Reply").click()
+    writer.reload()
+    mine = writer.locator("#comments .thread", has_text="Kochere washing station").first
+    writer.once("dialog", lambda dialog: dialog.accept())
+    mine.get_by_role("button", name="Delete your comment").click()
+    mine = writer.locator("#comments .thread", has_text="Kochere washing station").first
+    expect(mine).to_contain_text("Comment deleted")
+    expect(mine).not_to_contain_text("Add the farm and region.")
