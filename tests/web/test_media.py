@@ -416,7 +416,7 @@ def test_an_image_a_waiting_post_shows_is_not_deleted_under_it(client, studio, l
         done.status = PostStatus.PUBLISHED
         db.session.commit()
     page = client.get(ws_url(studio, f"/media/{item.id}")).get_data(as_text=True)
-    assert "Used in" in page and "Autumn drop" in page and "Summer recap" in page
+    assert "Used in 2 posts" in page and "Autumn drop" in page and "Summer recap" in page
 
     response = client.form(ws_url(studio, f"/media/{item.id}/delete"), {})
     assert response.status_code == 409
