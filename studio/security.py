@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from studio.extensions import db, login_manager
+from studio.extensions import db, htmx, login_manager
 from studio.models import User
 
 # OWASP's minimum for argon2id is m=19 MiB, t=2, p=1; these are checked by a test.
@@ -70,3 +72,19 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+
+    @app.after_request
+    def _sign_in_again_from_htmx(response: Response) -> Response:
+        # A fragment request whose session ended would follow the redirect and swap the
+        # sign-in page into a corner of the page (a polling badge, a panel); send the whole
+        # window to sign in instead, and back to the page afterwards.
+        if not htmx or htmx.boosted or response.status_code not in (301, 302, 303):
+            return response
+        login = url_for("auth.login")
+        if urlsplit(response.location or "").path != login:
+            return response
+        page = urlsplit(htmx.current_url or "")
+        back = page.path + (f"?{page.query}" if page.query else "") if page.path else "/"
+        answer = Response("Your session ended: sign in again.", 401, mimetype="text/plain")
+        answer.headers["HX-Redirect"] = url_for("auth.login", next=back)
+        return answer

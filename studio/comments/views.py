@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -251,6 +252,13 @@ def members(post_id: int) -> str:
 
 
 # --- inbox ---------------------------------------------------------------------------------
+
+
+@bp.get("/inbox/badge")
+def inbox_badge() -> str:
+    """The header's inbox link with its unread count (each open page asks every 30 s)."""
+    page = urlsplit(htmx.current_url or "").path if htmx else ""
+    return render_template("comments/_inbox_link.html", on_inbox=page == url_for(".inbox"))
 
 
 @bp.get("/inbox")

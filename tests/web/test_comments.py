@@ -262,6 +262,36 @@ def test_inbox_badge_open_mark_read_and_mark_all(client, desk, login):
     assert single.status_code == 303
 
 
+def test_the_header_badge_refreshes_itself_and_a_lapsed_session_signs_in_again(client, desk, login):
+    ws = desk["workspace"].slug
+    login(desk["designer"].user)
+    page = client.get(f"/w/{ws}/").get_data(as_text=True)
+    assert f'hx-get="/w/{ws}/inbox/badge" hx-trigger="every 30s"' in page
+    assert 'aria-label="Inbox"' in page
+
+    client.form("/logout")
+    login(desk["writer"].user)
+    comment(client, desk, "@dana have a look")
+    client.form("/logout")
+    login(desk["designer"].user)
+    badge = client.hx_get(f"/w/{ws}/inbox/badge", headers={"HX-Current-URL": f"/w/{ws}/inbox"})
+    html = badge.get_data(as_text=True)
+    assert badge.status_code == 200 and html.lstrip().startswith('<a class="inbox-link has-unread"')
+    assert 'aria-label="Inbox, 1 unread"' in html and 'aria-current="page"' in html
+
+    # Signed out (the session ended), the poll sends the whole window to sign in.
+    client.form("/logout")
+    lapsed = client.hx_get(
+        f"/w/{ws}/inbox/badge", headers={"HX-Current-URL": f"http://localhost/w/{ws}/calendar?m=3"}
+    )
+    assert lapsed.status_code == 401
+    assert lapsed.headers["HX-Redirect"] == f"/login?next=/w/{ws}/calendar?m%3D3"
+    # A boosted navigation and a plain request still get the ordinary redirect.
+    assert client.get(f"/w/{ws}/inbox/badge").status_code == 302
+    boosted = client.hx_get(f"/w/{ws}/", headers={"HX-Boosted": "true"})
+    assert boosted.status_code == 302
+
+
 def test_someone_elses_notification_is_404(client, desk, login):
     login(desk["writer"].user)
     comment(client, desk, "@dana look")
