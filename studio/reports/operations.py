@@ -6,6 +6,7 @@ import calendar
 import os
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from studio.analytics.summary import Period, PeriodError, zone
 from studio.blobs import blob_storage
 from studio.extensions import db
 from studio.models import Brand, Membership, User
-from studio.models.analytics import Report, ReportDownload, ReportSchedule
+from studio.models.analytics import Report, ReportDownload, ReportSchedule, ReportTemplate
 from studio.models.base import utcnow
 from studio.policy import visible_brands
 from studio.reports import render, sections
@@ -76,6 +77,21 @@ def clean_summary(text: str) -> str:
     return text
 
 
+def choose_sections(template: ReportTemplate, keys: Sequence[str] | None) -> list[str]:
+    """Return the sections of one report: the template's, or the chosen ones in its order."""
+    if keys is None:
+        return sections.enabled(template.sections)
+    unknown = sorted(set(keys) - set(sections.BY_KEY))
+    if unknown:
+        raise ReportError(f"There is no report section called {unknown[0]!r}.", "sections")
+    chosen = set(keys)
+    ordered = [item["key"] for item in sections.normalise(template.sections)]
+    picked = [key for key in ordered if key in chosen]
+    if not picked:
+        raise ReportError("Choose at least one section for this report.", "sections")
+    return picked
+
+
 def request_report(
     brand: Brand,
     period: Period,
@@ -83,12 +99,17 @@ def request_report(
     user: User | None,
     *,
     schedule: ReportSchedule | None = None,
+    section_keys: Sequence[str] | None = None,
 ) -> Report:
-    """Create a queued report with the workspace template's sections (the caller commits)."""
+    """Create a queued report (the caller commits).
+
+    Its sections are the workspace template's, or ``section_keys`` when the person chose
+    them for this report (kept in the template's order).
+    """
     template = sections.template_for(brand.workspace_id)
     spec = render.ReportSpec(
         period=str(period),
-        sections=sections.enabled(template.sections),
+        sections=choose_sections(template, section_keys),
         top_posts=template.top_posts,
         summary=clean_summary(summary),
     )

@@ -257,6 +257,11 @@ def _reports_context(brand: Brand, **extra: Any) -> dict[str, Any]:
         "next_run": report_ops.next_run(schedule, brand) if schedule else None,
         "report_template": template,
         "enabled_sections": [sections.BY_KEY[k] for k in sections.enabled(template.sections)],
+        "section_choices": [
+            (sections.BY_KEY[item["key"]], item["on"])
+            for item in sections.normalise(template.sections)
+        ],
+        "chosen_sections": extra.pop("chosen_sections", None),
         "periods": period_choices(brand, default_period(brand)),
         "chosen_period": extra.pop("chosen_period", str(default_period(brand))),
         "summary_text": extra.pop("summary_text", ""),
@@ -280,9 +285,13 @@ def create_report(brand_id: int) -> Response | tuple[str, int]:
     brand = _brand(brand_id, Action.MANAGE_REPORTS)
     raw_period = request.form.get("period", "")
     summary_text = request.form.get("summary", "")
+    # The form lists the sections to choose from; a request without them takes the template's.
+    chosen = request.form.getlist("section") if request.form.get("sections_present") else None
     try:
         period = report_ops.parse_period(brand, raw_period)
-        report = report_ops.request_report(brand, period, summary_text, g.membership.user)
+        report = report_ops.request_report(
+            brand, period, summary_text, g.membership.user, section_keys=chosen
+        )
     except report_ops.ReportError as exc:
         db.session.rollback()
         context = _reports_context(
@@ -290,6 +299,7 @@ def create_report(brand_id: int) -> Response | tuple[str, int]:
             errors={exc.field or "period": exc.message},
             chosen_period=raw_period,
             summary_text=summary_text,
+            chosen_sections=chosen,
         )
         return render_page(BRAND_REPORTS_PAGE, "report_form", **context), exc.status
     db.session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -81,6 +82,31 @@ def test_manager_requests_a_report_and_the_job_makes_the_pdf(app, client, agency
     assert "attachment" in download.headers["Content-Disposition"]
     log = db.session.scalars(select(ReportDownload)).all()
     assert [(d.via, d.user_id) for d in log] == [("studio", agency[Role.BRAND_MANAGER].user_id)]
+
+
+def test_a_report_can_leave_out_sections_of_the_template(client, agency, login):
+    login(agency[Role.BRAND_MANAGER].user)
+    page = client.get(_base(agency)).get_data(as_text=True)
+    assert page.count('name="section"') == len(sections.SECTIONS)
+    # Ticked in any order, they come out in the template's order.
+    chosen = {"period": "2026-10", "sections_present": "1", "section": ["kpis", "cover"]}
+    assert client.form(_base(agency), chosen).status_code == 303
+    report = db.session.scalar(select(Report).where(Report.brand_id == agency["brand"].id))
+    assert report.parameters["sections"] == ["cover", "kpis"]
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [([], "Choose at least one section for this report."), (["gossip"], "'gossip'")],
+)
+def test_a_report_with_no_or_unknown_sections_says_why(client, agency, login, section, message):
+    login(agency[Role.BRAND_MANAGER].user)
+    data = {"period": "2026-10", "summary": "Kept.", "sections_present": "1", "section": section}
+    response = client.form(_base(agency), data, htmx=True)
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422 and message in html
+    assert 'id="sections-error"' in html and ">Kept.</textarea>" in html
+    assert db.session.scalar(select(Report)) is None
 
 
 @pytest.mark.parametrize(
