@@ -92,6 +92,7 @@ def _instance_secret(instance: Path) -> str:
 def _register_blueprints(app: Flask) -> None:
     from studio.approvals.views import bp as approvals_bp
     from studio.assets.views import bp as assets_bp
+    from studio.assets.views import public_bp as assets_public_bp
     from studio.auth.views import bp as auth_bp
     from studio.brands.views import bp as brands_bp
     from studio.calendar.views import bp as calendar_bp
@@ -115,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
         brands_bp,
         kits_bp,
         assets_bp,
+        assets_public_bp,
         composer_bp,
         approvals_bp,
         channels_bp,

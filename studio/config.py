@@ -56,6 +56,9 @@ class Config:
     # only for local development against fake platforms. Off, Plume refuses such addresses
     # when a channel is connected and again on every connection it makes (see netguard).
     PUBLISH_ALLOW_PRIVATE_HOSTS = _env_bool("PUBLISH_ALLOW_PRIVATE_HOSTS", False)
+    # The studio's address on the internet (https://studio.example.com). Instagram and Threads
+    # fetch a post's images themselves, from signed links under it; empty, they can't.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").strip()
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")
     RATELIMIT_HEADERS_ENABLED = True
@@ -89,3 +92,4 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = ""
     SERVER_NAME = None
     PUBLISH_ALLOW_PRIVATE_HOSTS = True  # the platforms are fakes on 127.0.0.1
+    PUBLIC_BASE_URL = ""  # the tests that need one set it

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, g, url_for
 from sqlalchemy import or_, select
@@ -24,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import NotFound
 
 from studio import imaging
+from studio.assets import public_links
 from studio.blobs import blob_storage
 from studio.brandkit import kit_from_dict
 from studio.extensions import db
@@ -485,15 +487,20 @@ class RenditionPlan:
 
     @property
     def storage_key(self) -> str:
-        return f"renditions/{self.key}.{self.ext}"
+        return rendition_storage_key(self.key, self.ext)
 
     @property
     def meta_key(self) -> str:
-        return f"renditions/{self.key}.json"
+        return rendition_storage_key(self.key, "json")
 
     @property
     def filename(self) -> str:
         return f"{self.key}.{self.ext}"
+
+
+def rendition_storage_key(key: str, ext: str) -> str:
+    """Return where the rendition named ``key`` is stored (``ext`` "json" for its facts)."""
+    return f"renditions/{key}.{ext}"
 
 
 def plan_rendition(item: MediaItem, preset_id: str) -> RenditionPlan | None:
@@ -651,6 +658,74 @@ def _make(
 def rendition_bytes(plan: RenditionPlan) -> bytes:
     """Return a rendition's bytes (they exist after :func:`ensure_renditions`)."""
     return blob_storage().get(plan.storage_key)
+
+
+# Public links: platforms that fetch a post's images (Instagram, Threads) -------------------
+
+
+def public_base_url() -> str | None:
+    """Return PUBLIC_BASE_URL without a trailing slash if it is an https address, else None.
+
+    Meta's servers fetch the images from there, so a plain http or private address is no use.
+    """
+    raw = str(current_app.config.get("PUBLIC_BASE_URL") or "").strip()
+    parts = urlsplit(raw)
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        return None
+    return raw.rstrip("/")
+
+
+def public_rendition_url(plan: RenditionPlan, base: str) -> str:
+    """Return the signed public address of ``plan``'s rendition under ``base``."""
+    link = public_links.RenditionLink(plan.media_id, plan.preset.id, plan.key, plan.ext)
+    token = public_links.make_token(current_app.secret_key, link)
+    parts = urlsplit(base)
+    # Built from the configured address, not the request's: workers have no request.
+    adapter = current_app.url_map.bind(
+        parts.netloc, script_name=parts.path or "/", url_scheme="https"
+    )
+    return adapter.build("assets_public.rendition", {"token": token}, force_external=True)
+
+
+@dataclass(frozen=True)
+class PublicRendition:
+    """The bytes a public link serves, and how long a cache may keep them."""
+
+    data: bytes
+    content_type: str
+    expires_in: int
+
+
+def open_public_rendition(token: str) -> PublicRendition:
+    """Return the one rendition ``token`` names.
+
+    Raises :class:`public_links.LinkExpired` or :class:`public_links.LinkInvalid`, and
+    ``NotFound`` when the item is gone or the signed rendition's bytes are not stored.
+    Nothing is rendered here: the post was built with these bytes, so they exist, and an
+    address anyone may call should not start image work.
+    """
+    opened = public_links.read_token(current_app.secret_key, token)
+    link = opened.link
+    item = db.session.get(MediaItem, link.media_id)
+    # The key starts with the item's content hash: a deleted item's id given to a new
+    # item (SQLite may reuse the highest id) does not serve the old item's picture.
+    if item is None or not link.key.startswith(item.sha256[:16]):
+        raise NotFound("No such image.")
+    # A key that is no longer current (focal point or crop moved since) is still served
+    # while its bytes exist: the post was built with them.
+    storage = blob_storage()
+    try:
+        data = storage.get(rendition_storage_key(link.key, link.ext))
+    except (FileNotFoundError, StorageError):
+        raise NotFound("No such image.") from None
+    try:
+        meta = json.loads(storage.get(rendition_storage_key(link.key, "json")))
+    except (FileNotFoundError, ValueError, StorageError):
+        meta = {}
+    content_type = meta.get("content_type") or imaging.content_type(
+        "JPEG" if link.ext == "jpg" else link.ext
+    )
+    return PublicRendition(data, str(content_type), opened.expires_in)
 
 
 def all_preset_ids() -> list[str]:

@@ -6,14 +6,24 @@ import io
 import re
 from typing import Any
 
-from flask import Response, flash, g, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 from redis.exceptions import RedisError
 from werkzeug.exceptions import NotFound
 
 from jobs.media import build_profile_zip, render_all
 from studio.assets import operations as ops
-from studio.assets import profiles
+from studio.assets import profiles, public_links
 from studio.assets.cli import import_command
 from studio.assets.forms import crop_from_form, design_from_args, focal_from_form
 from studio.assets.gate import RenderBusy, render_slot
@@ -27,6 +37,9 @@ from studio.web import render_page, see_other, workspace_blueprint
 
 bp = workspace_blueprint("assets", __name__)
 bp.cli.add_command(import_command)  # `flask assets import --brand SLUG FILE...`
+# Signed links to one rendition, for platforms that fetch images (Instagram, Threads).
+# No sign-in: registered beside `bp` in studio.create_app.
+public_bp = Blueprint("assets_public", __name__)
 
 LIBRARY_PAGE = "assets/library.html"
 ITEM_PAGE = "assets/item.html"
@@ -381,6 +394,32 @@ def delete(media_id: int) -> Response | tuple[str, int]:
     ops.purge_blobs(hashes)
     flash(f"{name} deleted.", "success")
     return see_other(url_for("assets.library", brand_id=brand_id))
+
+
+# Public rendition links -----------------------------------------------------------------------
+
+
+def _public(response: Response) -> Response:
+    """Keep a public image out of search results and unable to run anything."""
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@public_bp.get("/public/media/<token>", endpoint="rendition")
+def public_rendition(token: str) -> Response:
+    """Serve the one rendition a signed link names (a platform fetching a post's image)."""
+    try:
+        found = ops.open_public_rendition(token)
+    except public_links.LinkExpired:
+        return _public(_text("This image link has expired.", 410))
+    except (public_links.LinkInvalid, NotFound):
+        return _public(_text("No such image.", 404))
+    response = Response(found.data, mimetype=found.content_type)
+    # Caches may keep it no longer than the link itself works.
+    response.headers["Cache-Control"] = f"public, max-age={found.expires_in}"
+    return _public(response)
 
 
 # Profile-asset studio -------------------------------------------------------------------------
