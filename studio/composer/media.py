@@ -60,8 +60,14 @@ def variant_media(post: Post, variant: PostVariant | None, platform: str) -> lis
 MediaLookup = Callable[[Post, PostVariant | None, str], tuple[list[MediaInfo], list[PreviewMedia]]]
 
 
-def lookup(post: Post, items: dict[int, MediaItem] | None = None) -> MediaLookup:
-    """Return the function composer.operations.variant_inputs calls for each platform."""
+def lookup(
+    post: Post, items: dict[int, MediaItem] | None = None, *, with_urls: bool = True
+) -> MediaLookup:
+    """Return the function composer.operations.variant_inputs calls for each platform.
+
+    ``with_urls=False`` leaves the previews' URLs empty: a worker checking a post before
+    publishing has no request to build them from, and needs only the media facts.
+    """
     items = load_items(post) if items is None else items
 
     def for_platform(
@@ -92,7 +98,7 @@ def lookup(post: Post, items: dict[int, MediaItem] | None = None) -> MediaLookup
                 width, height, url = (
                     plan.preset.width,
                     plan.preset.height,
-                    assets.plan_url(item, plan),
+                    assets.plan_url(item, plan) if with_urls else "",
                 )
             infos.append(
                 MediaInfo(

@@ -456,9 +456,12 @@ def disconnect_channel(channel: Channel) -> int:
 
 def _problems(post: Post, platform: str) -> list[str]:
     """Validate the variant again against today's platform rules and the brand kit."""
+    from studio.composer import media as composer_media
     from studio.composer import operations as composer
 
-    inputs = [i for i in composer.variant_inputs(post) if i.platform == platform]
+    # With the images' facts: a platform that needs an image (Instagram) must see them.
+    media = composer_media.lookup(post, with_urls=False)
+    inputs = [i for i in composer.variant_inputs(post, media) if i.platform == platform]
     if not inputs:
         return []
     (view,) = composer.assess(post, inputs)
@@ -483,7 +486,7 @@ def _render_media(
         return [], []
     try:
         from studio.assets import operations as assets
-        from studio.platforms.media_presets import presets_for
+        from studio.composer.media import default_preset
     except ImportError:  # pragma: no cover - the media library is not installed
         return [], []
     from studio.models import MediaItem
@@ -498,10 +501,9 @@ def _render_media(
                 "Remove it from the post or choose another image, then retry.",
                 kind=REJECTED,
             )
-        preset_id = entry.get("preset_id")
-        if not preset_id:
-            presets = presets_for(platform) if platform else []
-            preset_id = presets[0].id if presets else "preview"
+        # The crop the composer previewed when none was chosen (Instagram: portrait).
+        preset_id = entry.get("preset_id") or (default_preset(platform) if platform else None)
+        preset_id = preset_id or "preview"
         plan = assets.plan_rendition(item, preset_id)
         if plan is None:
             raise PermanentError(
@@ -543,7 +545,7 @@ def build_outgoing(attempt: PublishAttempt) -> OutgoingPost:
         if problems:
             name = POST_PLATFORMS[platform].name if platform in POST_PLATFORMS else platform
             raise PermanentError(
-                f"The {name} text no longer passes its checks: " + " ".join(problems[:3]),
+                f"The {name} version no longer passes its checks: " + " ".join(problems[:3]),
                 "Edit the post to fix this, then retry.",
                 kind=REJECTED,
             )
