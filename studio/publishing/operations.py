@@ -71,6 +71,8 @@ CONNECTABLE = (
     "webhook",
     *[p for p in PLATFORMS if p not in ("mastodon", "bluesky", "sandbox", "webhook")],
 )
+# Platforms whose servers fetch a post's images from public addresses (see graph.py).
+FETCH_IMAGES_BY_URL = frozenset({"instagram", "threads"})
 HELP = {
     "mastodon": "Your server's address and an access token from Preferences → Development.",
     "bluesky": "Your handle and an app password (Settings → Privacy and security → App passwords).",
@@ -477,22 +479,30 @@ def _media_entries(post: Post, platform: str | None) -> list[dict[str, Any]]:
     return list(post.media or [])
 
 
-def _render_media(
-    post: Post, platform: str | None
-) -> tuple[list[OutgoingMedia], list[dict[str, Any]]]:
+@dataclass
+class _Rendered:
+    """A post's images as one platform receives them, and the renditions they came from."""
+
+    media: list[OutgoingMedia]
+    shown: list[dict[str, Any]]  # what the sandbox feed records
+    plans: list[Any]  # studio.assets.operations.RenditionPlan, one per image, in order
+
+
+def _render_media(post: Post, platform: str | None) -> _Rendered:
     """Render each image for the platform (the media library's renditions)."""
     entries = _media_entries(post, platform)
     if not entries:
-        return [], []
+        return _Rendered([], [], [])
     try:
         from studio.assets import operations as assets
         from studio.composer.media import default_preset
     except ImportError:  # pragma: no cover - the media library is not installed
-        return [], []
+        return _Rendered([], [], [])
     from studio.models import MediaItem
 
     media: list[OutgoingMedia] = []
     shown: list[dict[str, Any]] = []
+    plans: list[Any] = []
     for entry in entries:
         item = db.session.get(MediaItem, entry.get("media_id"))
         if item is None or item.brand_id != post.brand_id:
@@ -523,7 +533,32 @@ def _render_media(
             )
         )
         shown.append({"media_id": item.id, "preset_id": preset_id, "alt_text": alt})
-    return media, shown
+        plans.append(plan)
+    return _Rendered(media, shown, plans)
+
+
+def images_need_public_address(platform: str | None) -> bool:
+    """Say whether ``platform`` can't be sent images until PUBLIC_BASE_URL is set."""
+    if platform not in FETCH_IMAGES_BY_URL:
+        return False
+    from studio.assets import operations as assets
+
+    return assets.public_base_url() is None
+
+
+def _public_image_urls(rendered: _Rendered) -> list[str]:
+    """Return signed public addresses of the rendered images, or [] without PUBLIC_BASE_URL.
+
+    With none, the adapter refuses the post and says to set PUBLIC_BASE_URL.
+    """
+    if not rendered.plans:
+        return []
+    from studio.assets import operations as assets
+
+    base = assets.public_base_url()
+    if base is None:
+        return []
+    return [assets.public_rendition_url(plan, base) for plan in rendered.plans]
 
 
 def build_outgoing(attempt: PublishAttempt) -> OutgoingPost:
@@ -549,10 +584,17 @@ def build_outgoing(attempt: PublishAttempt) -> OutgoingPost:
                 "Edit the post to fix this, then retry.",
                 kind=REJECTED,
             )
-    media, shown = _render_media(post, platform)
+    rendered = _render_media(post, platform)
+    media = rendered.media
     options: dict[str, Any] = dict(variant.options) if variant is not None else {}
     if attempt.platform == "sandbox":
-        options["sandbox_media"] = shown
+        options["sandbox_media"] = rendered.shown
+    if attempt.platform in FETCH_IMAGES_BY_URL:
+        # Plume's own addresses for the same renditions, in order; never a stored value.
+        options.pop("image_urls", None)
+        urls = _public_image_urls(rendered)
+        if urls:
+            options["image_urls"] = urls
     if not text.strip() and not media:
         raise PermanentError(
             "The post has no text and no images.",

@@ -557,3 +557,139 @@ def test_a_channel_pointing_inside_the_network_fails_without_sending(
     )
     assert attempt.action == "Enter the address of a public server in the channel settings."
     assert mastodon.statuses == [] and fake.calls("POST") == []
+
+
+# -- Instagram and Threads fetch images from the studio's public address -----------------
+
+PUBLIC = "https://studio.example.com"
+
+
+def _meta_channel(app, owner, brand, fake, monkeypatch, platform):
+    """Connect an Instagram or Threads channel to the fake Graph server (test_meta's routes)."""
+    from studio.publishing.adapters.instagram import InstagramAdapter
+    from studio.publishing.adapters.threads import ThreadsAdapter
+    from tests.unit.publishing.test_meta import IG, _containers, _threads_routes
+
+    profile = {"id": "1", "username": "ember", "name": "Ember Roasters"}
+    if platform == "instagram":
+        monkeypatch.setattr(InstagramAdapter, "default_base_url", fake.url)
+        fake.route("GET", rf"/{IG}", Reply(200, {**profile, "id": IG}))
+        _containers(fake)
+        values = {"ig_user_id": IG, "access_token": "ig-token"}
+    else:
+        monkeypatch.setattr(ThreadsAdapter, "default_base_url", fake.url)
+        fake.route("GET", r"/me", Reply(200, profile))
+        _threads_routes(fake)
+        values = {"access_token": "th-token"}
+    return _channel(app, owner, brand, platform, values)
+
+
+def _post_with_images(app, owner, brand, post, platform, colours):
+    """Target only ``platform`` and show one photo per colour, in order."""
+    import io
+
+    from PIL import Image
+
+    from studio.assets import operations as media_ops
+
+    brand.platforms = [platform]
+    post.platforms = [platform]
+    post.variants[0].platform = platform
+    items = []
+    with app.app_context():
+        for n, colour in enumerate(colours):
+            picture = io.BytesIO()
+            im = Image.new("RGB", (1600, 1200), colour)
+            im.paste((250, 250, 250), (0, 0, 400, 1200))
+            im.save(picture, "JPEG")
+            items.append(
+                media_ops.add_media(brand, picture.getvalue(), f"{n}.jpg", owner.user).item
+            )
+        db.session.commit()
+    return items
+
+
+def _opened(url):
+    from urllib.parse import urlsplit
+
+    from flask import current_app
+
+    from studio.assets import public_links
+
+    token = urlsplit(url).path.rsplit("/", 1)[1]
+    return public_links.read_token(current_app.secret_key, token).link
+
+
+def test_instagram_fetches_each_image_from_its_signed_public_link(
+    app, studio, fake, client, monkeypatch
+):
+    owner, brand, post = studio
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", PUBLIC + "/")
+    _meta_channel(app, owner, brand, fake, monkeypatch, "instagram")
+    first, second = _post_with_images(
+        app, owner, brand, post, "instagram", [(200, 90, 40), (30, 120, 60)]
+    )
+    post.media = [
+        {"media_id": first.id, "alt_text": "A cup"},
+        {"media_id": second.id, "preset_id": "instagram_square", "alt_text": "The roaster"},
+    ]
+    db.session.commit()
+    _schedule_now(app, owner, post)
+    (attempt,) = _attempts(post)
+
+    with app.app_context():
+        outgoing = ops.build_outgoing(attempt)
+        urls = outgoing.options["image_urls"]
+        assert len(urls) == 2 and all(u.startswith(f"{PUBLIC}/public/media/") for u in urls)
+        links = [_opened(u) for u in urls]
+        assert [(link.media_id, link.preset_id) for link in links] == [
+            (first.id, "instagram_portrait"),  # what the composer previews when none was chosen
+            (second.id, "instagram_square"),
+        ]
+        assert sched.run_attempt(attempt.id).startswith("published")
+
+    # Instagram got one carousel child per image, in order, each fetching a public link...
+    children = [c.form() for c in fake.calls("POST", r"/17841400008460056/media")][:2]
+    sent = [child["image_url"][0] for child in children]
+    assert all(child["is_carousel_item"] == ["true"] for child in children)
+    assert [c["alt_text"] for c in children] == [["A cup"], ["The roaster"]]
+    with app.app_context():
+        assert [_opened(u) for u in sent] == links
+    # ...that serves, without signing in, exactly the bytes the post was built with.
+    for url, media in zip(sent, outgoing.media, strict=True):
+        assert url.startswith(f"{PUBLIC}/public/media/")
+        response = client.get(url.removeprefix(PUBLIC))
+        assert response.status_code == 200 and response.data == media.data
+    db.session.refresh(attempt)
+    assert attempt.state == "published"
+
+
+@pytest.mark.parametrize(
+    ("platform", "base"),
+    [("instagram", ""), ("threads", ""), ("instagram", "http://studio.example.com")],
+)
+def test_without_a_public_https_address_images_fail_saying_what_to_set(
+    app, studio, fake, monkeypatch, platform, base
+):
+    owner, brand, post = studio
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", base)
+    _meta_channel(app, owner, brand, fake, monkeypatch, platform)
+    (item,) = _post_with_images(app, owner, brand, post, platform, [(200, 90, 40)])
+    post.media = [{"media_id": item.id, "alt_text": "A cup"}]
+    db.session.commit()
+    _schedule_now(app, owner, post)
+    (attempt,) = _attempts(post)
+
+    with app.app_context():
+        assert "image_urls" not in ops.build_outgoing(attempt).options
+        assert sched.run_attempt(attempt.id).startswith("failed")
+
+    db.session.refresh(attempt)
+    label = "Instagram" if platform == "instagram" else "Threads"
+    assert attempt.state == "failed" and attempt.error_kind == "config"
+    assert "PUBLIC_BASE_URL" in attempt.error
+    assert attempt.action == (
+        f"Set PUBLIC_BASE_URL to the studio's public https address so {label} can fetch "
+        "the images, then retry."
+    )
+    assert fake.calls("POST") == []

@@ -39,7 +39,8 @@ def public_image_urls(post: OutgoingPost, label: str) -> list[tuple[str, Outgoin
     """Return (public URL, media) pairs from ``options["image_urls"]``, in order.
 
     Instagram and Threads fetch images themselves from a public address; Plume cannot
-    upload the bytes. The web layer serves the renditions and passes their URLs.
+    upload the bytes. When PUBLIC_BASE_URL is set, the studio passes signed links to the
+    renditions (studio.publishing.operations.build_outgoing).
     """
     urls = post.options.get("image_urls") or []
     if isinstance(urls, str):
@@ -47,10 +48,10 @@ def public_image_urls(post: OutgoingPost, label: str) -> list[tuple[str, Outgoin
     urls = [str(u) for u in urls if u]
     if post.media and not urls:
         raise PermanentError(
-            f"{label} fetches images from a public web address, and Plume has none for this "
-            "post's images.",
-            "Set Plume's public media address (so renditions can be fetched from the "
-            "internet), then retry.",
+            f"{label} fetches images from a public web address, and this studio has none: "
+            "PUBLIC_BASE_URL is not set to an https address.",
+            f"Set PUBLIC_BASE_URL to the studio's public https address so {label} can fetch "
+            "the images, then retry.",
             kind=CONFIG,
         )
     media = list(post.media)

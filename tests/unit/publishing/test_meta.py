@@ -236,6 +236,19 @@ def test_instagram_needs_public_image_urls(instagram, ig_creds, server):
         instagram.publish(post, ig_creds, "k")
     assert caught.value.kind == CONFIG
     assert "public web address" in caught.value.message
+    assert caught.value.action == (
+        "Set PUBLIC_BASE_URL to the studio's public https address so Instagram can fetch "
+        "the images, then retry."
+    )
+    assert not server.requests
+
+
+def test_threads_images_need_public_image_urls_too(threads, server):
+    post = OutgoingPost("x", media=[OutgoingMedia(b"a", "image/jpeg")])
+    with pytest.raises(PermanentError) as caught:
+        threads.publish(post, {"access_token": "th-token"}, "k")
+    assert caught.value.kind == CONFIG
+    assert "so Threads can fetch the images" in caught.value.action
     assert not server.requests
 
 
