@@ -288,6 +288,12 @@ def platform_label(platform: str | None) -> str:
     return LABELS.get(platform, platform.capitalize())
 
 
+@bp.app_template_global("images_need_public_address")
+def images_need_public_address(platform: str | None) -> bool:
+    """Say whether a channel on ``platform`` gets no images until PUBLIC_BASE_URL is set."""
+    return ops.images_need_public_address(platform)
+
+
 @bp.app_template_filter("brandtime")
 def brandtime(instant: Any, tz: str | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
     """Format a UTC instant as wall-clock time in the zone ``tz``."""

@@ -168,6 +168,41 @@ def test_disconnect_deletes_the_credentials(client, login, owner, fake):
     assert "Disconnected" in client.get(_url(membership, brand)).get_data(as_text=True)
 
 
+PUBLIC_NOTE = "Images need the studio to be reachable at a public https address"
+
+
+def test_instagram_and_threads_say_images_need_public_base_url(
+    app, client, login, owner, monkeypatch
+):
+    membership, brand = owner
+    for platform in ("instagram", "threads", "sandbox"):
+        db.session.add(
+            Channel(
+                workspace_id=membership.workspace_id,
+                brand_id=brand.id,
+                platform=platform,
+                display_name=f"Ember on {platform}",
+            )
+        )
+    db.session.commit()
+    login(membership.user)
+
+    page = client.get(_url(membership, brand)).get_data(as_text=True)
+    assert page.count(PUBLIC_NOTE) == 2  # the Instagram and Threads cards, not the sandbox's
+    assert "set <code>PUBLIC_BASE_URL</code>" in page
+    for platform, shown in (("instagram", True), ("threads", True), ("mastodon", False)):
+        panel = client.hx_get(_url(membership, brand, f"?platform={platform}"))
+        assert (PUBLIC_NOTE in panel.get_data(as_text=True)) is shown, platform
+
+    # A plain http address is no use to Meta's servers: the note stays.
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://studio.example.com")
+    assert PUBLIC_NOTE in client.get(_url(membership, brand)).get_data(as_text=True)
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://studio.example.com")
+    assert PUBLIC_NOTE not in client.get(_url(membership, brand)).get_data(as_text=True)
+    panel = client.hx_get(_url(membership, brand, "?platform=instagram"))
+    assert PUBLIC_NOTE not in panel.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("role", [Role.DESIGNER, Role.COPYWRITER])
 def test_only_managers_connect_channels(client, login, make, owner, role):
     membership, brand = owner
