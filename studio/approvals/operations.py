@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 
 from studio.approvals.diffing import FieldDiff, snapshot_diff
+from studio.composer.media import lookup as media_of
 from studio.composer.operations import assess, get_revision, snapshot, variant_inputs
 from studio.composer.state import VariantView
 from studio.extensions import db
@@ -538,7 +539,11 @@ class Readiness:
 
 def readiness(post: Post, views: list[VariantView] | None = None) -> Readiness:
     """List the platform errors and blocking voice findings of every variant."""
-    views = views if views is not None else assess(post, variant_inputs(post))
+    views = (
+        views
+        if views is not None
+        else assess(post, variant_inputs(post, media_of(post, with_urls=False)))
+    )
     errors: list[str] = []
     blocks: list[str] = []
     for view in views:

@@ -17,6 +17,7 @@ from flask import (
 from werkzeug.exceptions import Conflict, Forbidden, HTTPException
 
 from studio.approvals import operations as ops
+from studio.composer.media import lookup as media_of
 from studio.composer.operations import assess, get_post, variant_inputs
 from studio.composer.state import VariantView
 from studio.extensions import db, limiter
@@ -175,7 +176,7 @@ def panel_context(
 ) -> dict[str, Any]:
     """Everything the review panel shows; also used by the composer page's include."""
     membership = membership if membership is not None else g.get("membership")
-    views = views if views is not None else assess(post, variant_inputs(post))
+    views = views if views is not None else assess(post, variant_inputs(post, media_of(post)))
     state = ops.progress(post)
     ready = ops.readiness(post, views)
     brand = post.brand
@@ -250,7 +251,7 @@ def _back(post: Post) -> str:
 def submit(post_id: int) -> Response | tuple[str, int]:
     post = get_post(g.membership, post_id)
     require(g.membership, Action.EDIT_CONTENT, post.brand)
-    views = assess(post, variant_inputs(post))
+    views = assess(post, variant_inputs(post, media_of(post)))
     try:
         state = ops.submit(post, g.membership, request.form.get("override_reason", ""), views)
     except ops.ApprovalError as exc:
@@ -407,7 +408,7 @@ def portal() -> str:
 
 
 def _review_context(post: Post, decider: ops.Decider, **extra: Any) -> dict[str, Any]:
-    views = assess(post, variant_inputs(post))
+    views = assess(post, variant_inputs(post, media_of(post)))
     state = ops.progress(post)
     current = state.current if post.status in ops.REVIEWABLE else None
     mine = next((a for a in current.approvers if a.key == decider.key), None) if current else None

@@ -742,3 +742,35 @@ def test_decisions_through_a_share_link_are_rate_limited(app, client, desk, logi
     assert "Too many attempts" in blocked.get_data(as_text=True)
     assert status_of(post) == PostStatus.IN_REVIEW
     assert guest.get(path).status_code == 200  # the page itself can still be read
+
+
+def test_a_post_with_images_goes_to_review_and_the_client_sees_them(app, client, desk, login):
+    import io
+
+    from PIL import Image
+
+    from studio.assets import operations as assets
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (180, 90, 40)).save(buffer, "JPEG", quality=90)
+    with app.app_context():
+        item = assets.add_media(desk["brand"], buffer.getvalue(), "beans.jpg", None).item
+        assets.update_details(item, "Roasted beans on a tray", [])
+    db.session.commit()
+    login(desk["owner"].user)
+    add_step(client, desk, "client", name="Client")
+    login(desk["copywriter"].user)
+    # Instagram refuses a post without an image; with one attached it may go to review.
+    post = new_post(client, desk, platforms=("instagram", "x"))
+    edit(client, desk, post, action=f"attach:{item.id}")
+    assert [m["media_id"] for m in post.media] == [item.id]
+    response = submit(client, desk, post)
+    assert response.status_code == 200, unescape(response.get_data(as_text=True))[:600]
+    assert status_of(post) == PostStatus.IN_REVIEW
+
+    login(desk["brand_manager"].user)
+    _link, path = _share(client, desk, post)
+    guest = app.test_client()
+    body = guest.get(path).get_data(as_text=True)
+    instagram = body[body.index('id="preview-instagram"') :]
+    assert f"/media/{item.id}/r/" in instagram[: instagram.index("</article>")]
