@@ -296,6 +296,17 @@
     }
   });
 
+  // A poll sent before someone opened an edit form or started a reply may answer after it:
+  // keep what they are writing (the next poll brings the news).
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var target = evt.detail.target;
+    var config = evt.detail.requestConfig;
+    if (target && target.id === "comment-threads" && config && config.verb === "get" &&
+        typingIn(target)) {
+      evt.detail.shouldSwap = false;
+    }
+  });
+
   var openBefore = [];
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var target = evt.detail.target;

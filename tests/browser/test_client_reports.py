@@ -27,11 +27,15 @@ def test_manager_makes_a_report_and_the_client_downloads_it(new_page, live_studi
     expect(manager.locator("#platform-table tbody")).to_contain_text("Instagram")
 
     manager.get_by_role("link", name="PDF reports").click()
-    manager.get_by_label("Executive summary").fill("A strong month for the café ☕")
+    manager.get_by_label("Executive summary", exact=True).fill("A strong month for the café ☕")
     manager.get_by_role("button", name="Make the PDF").click()
-    # The progress component polls the render job until the PDF is ready.
+    # The progress component polls the render job; when it ends, the history refreshes
+    # itself and offers the PDF without a reload.
     expect(manager.locator("#report-history .job")).to_have_count(1)
-    expect(manager.locator("#report-history .job.finished")).to_be_visible(timeout=120_000)
+    history = manager.locator("#report-history")
+    expect(history.get_by_role("link", name="Download PDF")).to_be_visible(timeout=120_000)
+    expect(history.locator(".job")).to_have_count(0)
+    expect(history).to_contain_text("pages")
 
     client: Page = new_page()
     sign_in(client, "client@plume.example")

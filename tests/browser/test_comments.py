@@ -83,12 +83,14 @@ def test_mention_badge_anchor_selection_and_deleted_text(new_page, live_studio):
     # The writer fixes a typo in their comment; Escape first leaves it as it was.
     mine = writer.locator("#comments .thread", has_text="which lots are these?").first
     mine.get_by_role("link", name="Edit your comment").click()
-    editor = writer.get_by_label("Edit your comment")
+    editor = writer.get_by_role("textbox", name="Edit your comment")
     expect(editor).to_be_focused()
     editor.press("Escape")
     expect(writer.get_by_role("link", name="Edit your comment")).to_be_focused()
     mine.get_by_role("link", name="Edit your comment").click()
-    writer.get_by_label("Edit your comment").fill("@designer which lots? Add the farm and region.")
+    writer.get_by_role("textbox", name="Edit your comment").fill(
+        "@designer which lots? Add the farm and region."
+    )
     mine.get_by_role("button", name="Save").click()
     mine = writer.locator("#comments .thread", has_text="Add the farm and region.").first
     expect(mine.locator(".comment-edited")).to_contain_text("(edited")
@@ -99,6 +101,9 @@ def test_mention_badge_anchor_selection_and_deleted_text(new_page, live_studio):
     theirs.locator("summary", has_text="Reply").click()
     theirs.get_by_label("Reply").fill("Yirgacheffe, Kochere washing station.")
     theirs.get_by_role("button", name="Reply").click()
+    expect(
+        designer.locator("#comments .thread", has_text="Kochere washing station")
+    ).to_be_visible()
     writer.reload()
     mine = writer.locator("#comments .thread", has_text="Kochere washing station").first
     writer.once("dialog", lambda dialog: dialog.accept())
