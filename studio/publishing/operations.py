@@ -43,7 +43,9 @@ from studio.publishing import (
     PublishError,
     adapter_for,
 )
+from studio.publishing.adapters import oauth as oauth_flow
 from studio.publishing.adapters.base import Adapter as BaseAdapter
+from studio.publishing.adapters.oauth import OAuthSpec
 from studio.publishing.errors import AUTH, CONFIG, REJECTED
 from studio.publishing.secretbox import SecretBox, SecretBoxError, generate_key
 
@@ -324,13 +326,9 @@ def refresh_token_if_due(channel: Channel, within: timedelta = timedelta(minutes
 
     Reads, then ends the transaction before calling the platform; returns whether it did.
     """
-    from studio.publishing.adapters import oauth as oauth_flow
-
-    spec = OAUTH.get(channel.platform)
-    client = oauth_client(channel.platform) if spec is not None else None
-    credentials = open_credentials(channel) if client is not None and spec.refreshable else {}
-    token, expires = credentials.get("refresh_token"), credentials.get("expires_at")
-    if not token or not expires:
+    plan = _refresh_plan(channel)
+    expires = plan[2].get("expires_at") if plan is not None else None
+    if plan is None or not expires:
         return False
     try:
         expires_at = datetime.fromisoformat(str(expires))
@@ -340,15 +338,89 @@ def refresh_token_if_due(channel: Channel, within: timedelta = timedelta(minutes
         expires_at = expires_at.replace(tzinfo=UTC)
     if expires_at - utcnow() > within:
         return False
+    return _renew(channel, *plan)
+
+
+def refresh_token(channel: Channel, *, rejected: str | None = None) -> bool:
+    """Renew the channel's OAuth access token now, whatever its expiry.
+
+    For a platform that refused the access token (HTTP 401) before it expired: revoked early,
+    or cut short by the platform. Returns False, calling nothing, when the channel cannot be
+    renewed (its platform has no refreshable OAuth flow, no OAuth app is configured, or no
+    refresh token is stored): the caller keeps its own error. ``rejected`` is the access
+    token the platform refused; when the stored one differs, another worker renewed it since,
+    and that one is used as it is. Raises :class:`PermanentError` (kind auth, "reconnect")
+    when the platform refuses the refresh token. Ends the transaction before the call.
+    """
+    plan = _refresh_plan(channel)
+    if plan is None:
+        return False
+    stored = plan[2].get("access_token")
+    if rejected is not None and stored and stored != rejected:
+        return True
+    return _renew(channel, *plan)
+
+
+def _refresh_plan(channel: Channel) -> tuple[OAuthSpec, tuple[str, str], dict[str, Any]] | None:
+    """Return (OAuth spec, client, credentials) if the channel's token can be renewed."""
+    spec = OAUTH.get(channel.platform)
+    if spec is None or not spec.refreshable:
+        return None
+    client = oauth_client(channel.platform)
+    if client is None:
+        return None
+    credentials = open_credentials(channel)
+    if not credentials.get("refresh_token"):
+        return None
+    return spec, client, credentials
+
+
+def _renew(
+    channel: Channel, spec: OAuthSpec, client: tuple[str, str], credentials: Mapping[str, Any]
+) -> bool:
+    """Trade the stored refresh token for new tokens and seal them into the channel."""
+    used = str(credentials["refresh_token"])
     db.session.commit()  # no transaction stays open while the platform answers
-    assert spec is not None and client is not None
-    tokens = oauth_flow.refresh(
-        spec, client_id=client[0], client_secret=client[1], refresh_token=str(token)
-    )
+    try:
+        tokens = oauth_flow.refresh(
+            spec, client_id=client[0], client_secret=client[1], refresh_token=used
+        )
+    except PermanentError as exc:
+        # X hands out a new refresh token with each refresh and voids the old one, so two
+        # workers renewing at once see the second refused: the first one's tokens are good.
+        if open_credentials(channel).get("refresh_token") != used:
+            return True
+        raise PermanentError(
+            f"{spec.label} would not renew the channel's access token, so its sign-in has "
+            f"expired or was revoked ({exc.message.rstrip('.')}). Plume cannot publish to "
+            f"this channel until someone connects it to {spec.label} again.",
+            "Reconnect the channel, then retry.",
+            kind=AUTH,
+            status=exc.status,
+        ) from exc
     update_credentials(channel, tokens.credentials())
     db.session.commit()
     log.info("channel %s: refreshed its %s access token", channel.id, channel.platform)
     return True
+
+
+def refused_after_refresh(exc: PermanentError, label: str) -> PermanentError:
+    """Return the error for a platform that refused a just-renewed access token too."""
+    return PermanentError(
+        f"{exc.message} Plume had just renewed the channel's access token, and {label} "
+        "refused the new one too.",
+        "Reconnect the channel, then retry.",
+        kind=AUTH,
+        status=exc.status,
+    )
+
+
+def token_refused(exc: PublishError) -> bool:
+    """Say whether the platform refused the access token itself (HTTP 401), acting on nothing.
+
+    Only a 401: a 403 means the token is good but may not do this, which a new one won't fix.
+    """
+    return isinstance(exc, PermanentError) and exc.kind == AUTH and exc.status == 401
 
 
 def can_look_up(adapter: Adapter) -> bool:
@@ -421,9 +493,30 @@ def connect_channel(
 
 
 def verify_channel(channel: Channel) -> AccountInfo:
-    """Check the stored credentials ("test connection"); record who they post as."""
+    """Check the stored credentials ("test connection"); record who they post as.
+
+    An access token the platform refused is renewed once, as before a publish, and checked
+    again. No transaction stays open while the platform answers.
+    """
     try:
-        info = adapter_for_channel(channel).verify(open_credentials(channel))
+        adapter = adapter_for_channel(channel)
+        credentials = open_credentials(channel)
+        db.session.commit()
+        try:
+            info = adapter.verify(credentials)
+        except PermanentError as exc:
+            if not token_refused(exc):
+                raise
+            if not refresh_token(channel, rejected=credentials.get("access_token")):
+                raise
+            credentials = open_credentials(channel)
+            db.session.commit()
+            try:
+                info = adapter.verify(credentials)
+            except PermanentError as again:
+                if token_refused(again):
+                    raise refused_after_refresh(again, adapter.label) from again
+                raise
     except PublishError as exc:
         if isinstance(exc, PermanentError):
             channel.status = "needs_attention"

@@ -17,7 +17,8 @@ compare-and-set on the lease token. Retries follow the adapters' contract:
   same key only where the platform dedupes on it (Mastodon only for an hour); otherwise it
   first looks for the post with ``find_existing``; a platform that can do neither makes the
   attempt ``unknown`` for a person to confirm.
-- PermanentError: fail at once with the platform's reason and what to do.
+- PermanentError: fail at once with the platform's reason and what to do; except that an
+  OAuth access token refused with a 401 is first renewed once and the same publish re-sent.
 
 Redis carries only reminders: each attempt is enqueued at its due time under a deterministic
 job id, and :func:`reconcile` (every minute) enqueues whatever is due and not queued, and
@@ -54,6 +55,7 @@ from studio.models.publishing import (
 )
 from studio.publishing import (
     LABELS,
+    OutgoingPost,
     PermanentError,
     Published,
     PublishError,
@@ -588,14 +590,54 @@ def can_retry_safely(attempt: PublishAttempt, now: datetime | None = None) -> bo
     return _may_resend(adapter, attempt, now or utcnow()) or ops.can_look_up(adapter)
 
 
+@dataclass
+class _Delivery:
+    """One publish as prepared for the platform: everything read before the network call."""
+
+    adapter: ops.Adapter
+    outgoing: OutgoingPost
+    credentials: dict[str, Any]
+    key: str
+    look_first: bool
+    since: datetime
+
+
 def _send(attempt: PublishAttempt, now: datetime) -> Published:
     """Publish the attempt's post once, looking first when an earlier try may have landed.
 
-    Everything is read (and the images rendered) inside a read-only transaction that ends
-    before the first network call: a SQLite write lock is never held while a platform thinks.
+    An OAuth access token the platform refused (HTTP 401) is renewed once with the stored
+    refresh token, and the same publish is sent once more: a 401 means the platform acted on
+    nothing, so the second send cannot duplicate the post (and it keeps the same key).
     """
+    renewed = False
     if attempt.channel.active:
-        ops.refresh_token_if_due(attempt.channel)  # an OAuth token about to expire
+        renewed = ops.refresh_token_if_due(attempt.channel)  # an OAuth token about to expire
+    delivery = _prepare(attempt, now)
+    try:
+        return _deliver(delivery)
+    except PermanentError as exc:
+        if not ops.token_refused(exc):
+            raise
+        refused = exc
+    if renewed:  # renewed seconds ago and refused already: another one would not do better
+        raise ops.refused_after_refresh(refused, delivery.adapter.label) from refused
+    if not ops.refresh_token(attempt.channel, rejected=delivery.credentials.get("access_token")):
+        raise refused  # nothing to renew it with (no refresh token): as before
+    delivery = _prepare(attempt, now)  # the new credentials, and the channel still active
+    try:
+        return _deliver(delivery)
+    except PermanentError as exc:
+        if ops.token_refused(exc):  # once only: no refreshing in a loop
+            raise ops.refused_after_refresh(exc, delivery.adapter.label) from exc
+        raise
+
+
+def _prepare(attempt: PublishAttempt, now: datetime) -> _Delivery:
+    """Read everything a publish needs and render the images, then end the transaction.
+
+    A read-only transaction that ends before the first network call: a SQLite write lock
+    is never held while a platform thinks.
+    """
     with read_only():
         channel = attempt.channel
         if not channel.active:
@@ -608,19 +650,33 @@ def _send(attempt: PublishAttempt, now: datetime) -> Published:
         if blocker:
             raise PermanentError(blocker, "Approve the post again, then retry.", kind="approval")
         adapter = ops.adapter_for_channel(channel, attempt.post_id)
-        outgoing = ops.build_outgoing(attempt)
-        credentials = ops.open_credentials(channel)
-        key = attempt.idempotency_key
-        look_first = attempt.maybe_sent and not _may_resend(adapter, attempt, now)
-        since = (attempt.first_attempt_at or now) - LOOK_BACK
+        delivery = _Delivery(
+            adapter=adapter,
+            outgoing=ops.build_outgoing(attempt),
+            credentials=ops.open_credentials(channel),
+            key=attempt.idempotency_key,
+            look_first=attempt.maybe_sent and not _may_resend(adapter, attempt, now),
+            since=(attempt.first_attempt_at or now) - LOOK_BACK,
+        )
         db.session.commit()
-    if look_first:
+    return delivery
+
+
+def _deliver(delivery: _Delivery) -> Published:
+    """Send the prepared post: look for it first if an earlier try may have landed."""
+    adapter, outgoing, credentials, key = (
+        delivery.adapter,
+        delivery.outgoing,
+        delivery.credentials,
+        delivery.key,
+    )
+    if delivery.look_first:
         if not ops.can_look_up(adapter):
             raise UnknownOutcome(
                 f"An earlier try may have reached {adapter.label}, and Plume cannot check "
                 "for the post there."
             )
-        found = adapter.find_existing(outgoing, credentials, key, since)
+        found = adapter.find_existing(outgoing, credentials, key, delivery.since)
         if found is not None:
             return found
     return adapter.publish(outgoing, credentials, key)

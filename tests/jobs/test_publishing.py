@@ -505,6 +505,185 @@ def test_an_oauth_token_about_to_expire_is_refreshed_before_publishing(app, stud
         app.config.pop("X_CLIENT_SECRET")
 
 
+@pytest.fixture
+def x_account(app, studio, fake, monkeypatch):
+    """An X channel signed in through OAuth (refresh token stored), X played by ``fake``."""
+    from dataclasses import replace
+
+    from studio.publishing import OAUTH
+    from studio.publishing.adapters.x import XAdapter
+    from tests.unit.publishing.fakeplatforms import X_TOKEN_PATH, FakeX
+
+    owner, brand, post = studio
+    brand.platforms = ["x"]
+    post.platforms = ["x"]
+    post.variants[0].platform = "x"
+    db.session.commit()
+    x = FakeX(fake)
+    monkeypatch.setitem(app.config, "X_CLIENT_ID", x.client_id)
+    monkeypatch.setitem(app.config, "X_CLIENT_SECRET", x.client_secret)
+    monkeypatch.setattr(XAdapter, "default_base_url", fake.url)
+    monkeypatch.setitem(OAUTH, "x", replace(OAUTH["x"], token_url=fake.url + X_TOKEN_PATH))
+    keys = []
+    publish = XAdapter.publish
+
+    def spy(self, outgoing, credentials, key):
+        keys.append(key)
+        return publish(self, outgoing, credentials, key)
+
+    monkeypatch.setattr(XAdapter, "publish", spy)
+    in_two_hours = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    values = {"access_token": x.access_token, "expires_at": in_two_hours}
+    values |= {"refresh_token": x.refresh_token, "username": "emberroasters"}
+    channel = _channel(app, owner, brand, "x", values)
+    return x, channel, keys
+
+
+def _publish_now(app, owner, post):
+    _schedule_now(app, owner, post)
+    (attempt,) = _attempts(post)
+    with app.app_context():
+        outcome = sched.run_attempt(attempt.id)
+    db.session.refresh(attempt)
+    return attempt, outcome
+
+
+def test_a_token_refused_early_is_renewed_once_and_the_post_sent_again(
+    app, studio, fake, x_account
+):
+    owner, _, post = studio
+    x, channel, keys = x_account
+    x.revoke()  # X cut the access token short, well before its two hours
+
+    attempt, outcome = _publish_now(app, owner, post)
+
+    assert outcome.startswith("published"), outcome
+    assert attempt.state == "published" and attempt.error is None
+    (tweet,) = x.tweets  # one post on X: the refused request made none
+    assert attempt.platform_post_id == tweet["id"]
+    assert len(fake.calls("POST", r"/2/tweets")) == 2
+    (renewal,) = fake.calls("POST", r"/2/oauth2/token")
+    assert renewal.form()["refresh_token"] == ["x-refresh-0"]
+    assert keys == [attempt.idempotency_key] * 2  # the same publish, the same key
+    with app.app_context():
+        creds = ops.open_credentials(db.session.get(Channel, channel.id))
+    assert creds["access_token"] == "x-access-1" and creds["refresh_token"] == "x-refresh-1"
+    assert creds["username"] == "emberroasters"  # merged, not replaced
+    assert fake.calls("POST", r"/2/tweets")[1].header("Authorization") == "Bearer x-access-1"
+
+
+def test_a_refused_refresh_token_fails_the_post_asking_to_reconnect(app, studio, fake, x_account):
+    owner, _, post = studio
+    x, channel, _ = x_account
+    x.revoke()
+    x.refuse_refresh = True  # the person revoked Plume's access on X
+
+    attempt, outcome = _publish_now(app, owner, post)
+
+    assert outcome.startswith("failed")
+    assert attempt.state == "failed" and attempt.error_kind == "auth"
+    assert "X would not renew the channel's access token" in attempt.error
+    assert "invalid" in attempt.error and "connects it to X again" in attempt.error
+    assert attempt.action == "Reconnect the channel, then retry."
+    assert len(fake.calls("POST", r"/2/tweets")) == 1  # not sent again
+    assert len(fake.calls("POST", r"/2/oauth2/token")) == 1
+    assert x.tweets == []
+    db.session.refresh(channel)
+    assert channel.status == "needs_attention"
+    with app.app_context():
+        assert ops.open_credentials(channel)["access_token"] == "x-access-0"
+
+
+def test_a_new_token_refused_too_fails_without_refreshing_again(app, studio, fake, x_account):
+    owner, _, post = studio
+    x, _, keys = x_account
+    x.revoke()
+    x.refuse_new_tokens = True
+
+    attempt, outcome = _publish_now(app, owner, post)
+
+    assert outcome.startswith("failed")
+    assert attempt.state == "failed" and attempt.error_kind == "auth"
+    assert attempt.error.startswith("X refused the channel's credentials (HTTP 401)")
+    assert "refused the new one too" in attempt.error
+    assert attempt.action == "Reconnect the channel, then retry."
+    assert len(fake.calls("POST", r"/2/tweets")) == 2 and len(keys) == 2
+    assert len(fake.calls("POST", r"/2/oauth2/token")) == 1
+    assert x.tweets == []
+
+
+def test_a_refresh_lost_to_another_worker_uses_that_workers_token(
+    app, studio, fake, x_account, monkeypatch
+):
+    from studio.publishing.adapters import oauth
+
+    owner, _, post = studio
+    x, channel, _ = x_account
+    x.revoke()
+    real = oauth.refresh
+
+    def racing(spec, **kw):
+        # Another worker renews first with the same refresh token, which X then voids.
+        theirs = real(spec, **kw)
+        ops.update_credentials(db.session.get(Channel, channel.id), theirs.credentials())
+        db.session.commit()
+        return real(spec, **kw)  # ours: invalid_grant
+
+    monkeypatch.setattr(oauth, "refresh", racing)
+
+    attempt, outcome = _publish_now(app, owner, post)
+
+    assert outcome.startswith("published"), outcome
+    assert attempt.state == "published"
+    assert len(fake.calls("POST", r"/2/oauth2/token")) == 2
+    assert len(x.tweets) == 1
+    assert fake.calls("POST", r"/2/tweets")[1].header("Authorization") == "Bearer x-access-1"
+
+
+def test_a_401_without_a_refresh_token_fails_as_before(app, studio, fake, monkeypatch):
+    from dataclasses import replace
+
+    from studio.publishing import OAUTH
+    from studio.publishing.adapters.x import XAdapter
+    from tests.unit.publishing.fakeplatforms import X_TOKEN_PATH, FakeX
+
+    owner, brand, post = studio
+    brand.platforms = ["x"]
+    post.platforms = ["x"]
+    post.variants[0].platform = "x"
+    db.session.commit()
+    x = FakeX(fake)
+    monkeypatch.setitem(app.config, "X_CLIENT_ID", x.client_id)
+    monkeypatch.setitem(app.config, "X_CLIENT_SECRET", x.client_secret)
+    monkeypatch.setattr(XAdapter, "default_base_url", fake.url)
+    monkeypatch.setitem(OAUTH, "x", replace(OAUTH["x"], token_url=fake.url + X_TOKEN_PATH))
+    _channel(app, owner, brand, "x", {"access_token": x.access_token})  # a pasted token
+    x.revoke()
+
+    attempt, _ = _publish_now(app, owner, post)
+
+    assert attempt.state == "failed" and attempt.error_kind == "auth"
+    assert attempt.error == "X refused the channel's credentials (HTTP 401): Unauthorized."
+    assert attempt.action == "Reconnect the channel"
+    assert len(fake.calls("POST", r"/2/tweets")) == 1
+    assert fake.calls("POST", r"/2/oauth2/token") == []
+
+
+def test_a_401_from_mastodon_fails_without_any_refresh(app, studio, fake):
+    owner, brand, post = studio
+    mastodon, _ = _mastodon(app, owner, brand, fake)
+    mastodon.token = "revoked-elsewhere"  # the stored token no longer works
+
+    attempt, _ = _publish_now(app, owner, post)
+
+    assert attempt.state == "failed" and attempt.error_kind == "auth"
+    assert attempt.error == (
+        "Mastodon refused the channel's credentials (HTTP 401): The access token is invalid."
+    )
+    assert [c.path for c in fake.calls("POST")] == ["/api/v1/statuses"]
+    assert mastodon.statuses == []
+
+
 def test_images_are_rendered_for_the_platform_and_uploaded(app, studio, fake):
     import io
 

@@ -270,6 +270,70 @@ def test_oauth_start_and_callback(app, client, login, owner, monkeypatch):
         app.config.pop("X_CLIENT_SECRET")
 
 
+@pytest.fixture
+def x_channel(app, owner, fake, monkeypatch):
+    """An X channel signed in through OAuth (refresh token stored), X played by ``fake``."""
+    from dataclasses import replace
+
+    from studio.publishing import OAUTH
+    from studio.publishing.adapters.x import XAdapter
+    from tests.unit.publishing.fakeplatforms import X_TOKEN_PATH, FakeX
+
+    membership, brand = owner
+    x = FakeX(fake)
+    monkeypatch.setitem(app.config, "X_CLIENT_ID", x.client_id)
+    monkeypatch.setitem(app.config, "X_CLIENT_SECRET", x.client_secret)
+    monkeypatch.setattr(XAdapter, "default_base_url", fake.url)
+    monkeypatch.setitem(OAUTH, "x", replace(OAUTH["x"], token_url=fake.url + X_TOKEN_PATH))
+    with app.app_context():
+        values = {"access_token": x.access_token, "refresh_token": x.refresh_token}
+        channel = ops.connect_channel(membership, brand, "x", values)
+        db.session.commit()
+    return x, channel
+
+
+def test_testing_a_connection_renews_a_token_refused_early(
+    app, client, login, owner, fake, x_channel
+):
+    membership, _ = owner
+    x, channel = x_channel
+    x.revoke()
+    login(membership.user)
+
+    tested = client.form(f"/w/{membership.workspace.slug}/channels/{channel.id}/test", htmx=True)
+
+    assert "Connection works" in tested.get_data(as_text=True)
+    assert len(fake.calls("POST", r"/2/oauth2/token")) == 1
+    assert len(fake.calls("GET", r"/2/users/me")) == 3  # connect, refused, renewed
+    db.session.refresh(channel)
+    assert channel.status == "connected"
+    with app.app_context():
+        assert ops.open_credentials(channel)["access_token"] == "x-access-1"
+
+
+def test_testing_a_connection_with_a_revoked_grant_asks_to_reconnect(
+    app, client, login, owner, fake, x_channel
+):
+    import html
+
+    membership, _ = owner
+    x, channel = x_channel
+    x.revoke()
+    x.refuse_refresh = True
+    login(membership.user)
+
+    tested = client.form(f"/w/{membership.workspace.slug}/channels/{channel.id}/test", htmx=True)
+
+    page = html.unescape(tested.get_data(as_text=True))
+    assert "X would not renew the channel's access token" in page
+    assert "connects it to X again" in page and "Connection works" not in page
+    assert len(fake.calls("POST", r"/2/oauth2/token")) == 1
+    assert len(fake.calls("GET", r"/2/users/me")) == 2  # connect, refused: no second check
+    db.session.refresh(channel)
+    assert channel.status == "needs_attention"
+    assert channel.last_error.startswith("X would not renew")
+
+
 # -- server addresses: public servers only ---------------------------------------------------
 
 PRIVATE = "That address points inside a private network; Plume only connects to public servers."

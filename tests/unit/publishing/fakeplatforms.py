@@ -1,4 +1,4 @@
-"""Stateful fakes of Mastodon and Bluesky on a :class:`FakeServer`.
+"""Stateful fakes of Mastodon, Bluesky and X on a :class:`FakeServer`.
 
 They keep what was posted, check the requests the way the real servers do, and answer with
 the real servers' shapes, including their error bodies:
@@ -8,6 +8,9 @@ the real servers' shapes, including their error bodies:
 - Bluesky: ``{"error": "Code", "message": "..."}``; ExpiredToken on stale sessions,
   RecordNotFound from getRecord, and a second write to an existing rkey refused (by default
   with the reference PDS's 500).
+- X: API v2 problem bodies; 401 for a refused access token, and an OAuth 2.0 token endpoint
+  that rotates refresh tokens (each refresh voids the one it used) and answers a refused one
+  with 400 invalid_grant.
 
 The fault test and the demo can use them too: ``python -m tests.unit.publishing.fakeplatforms``
 serves both on one port until interrupted.
@@ -15,6 +18,7 @@ serves both on one port until interrupted.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import itertools
@@ -28,7 +32,7 @@ import regex
 
 from tests.unit.publishing.fakeserver import FakeServer, Recorded, Reply
 
-__all__ = ["FakeBluesky", "FakeMastodon"]
+__all__ = ["FakeBluesky", "FakeMastodon", "FakeX"]
 
 TID_RE = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 
@@ -356,6 +360,107 @@ class FakeBluesky:
                 "avatar": f"{self.server.url}/img/avatar/{self.did}.jpg",
             },
         )
+
+
+# ---------------------------------------------------------------------------------------
+# X
+# ---------------------------------------------------------------------------------------
+
+X_TOKEN_PATH = r"/2/oauth2/token"
+
+
+@dataclass
+class FakeX:
+    """X API v2 for one account (``/2/users/me``, ``/2/tweets``) and its OAuth token endpoint.
+
+    :meth:`revoke` plays X cutting the current access token short before it expires.
+    ``refuse_refresh`` makes the token endpoint refuse every refresh token (a revoked grant);
+    ``refuse_new_tokens`` issues access tokens that the API then refuses too.
+    """
+
+    server: FakeServer
+    client_id: str = "cid"
+    client_secret: str = "csecret"
+    access_token: str = "x-access-0"
+    refresh_token: str = "x-refresh-0"
+    refuse_refresh: bool = False
+    refuse_new_tokens: bool = False
+    tweets: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._ids = itertools.count(1_880_000_000_000_000_001)
+        self._issued = itertools.count(1)
+        self._lock = threading.Lock()
+        self._valid = {self.access_token}
+        s = self.server
+        s.route("GET", r"/2/users/me", self._me)
+        s.route("POST", r"/2/tweets", self._tweet)
+        s.route("POST", X_TOKEN_PATH, self._token)
+
+    def revoke(self) -> None:
+        """Refuse every access token issued so far (the refresh token stays good)."""
+        with self._lock:
+            self._valid.clear()
+
+    def _auth(self, request: Recorded) -> Reply | None:
+        with self._lock:
+            good = _bearer(request) in self._valid
+        if not good:
+            return Reply(
+                401,
+                {
+                    "title": "Unauthorized",
+                    "type": "about:blank",
+                    "status": 401,
+                    "detail": "Unauthorized",
+                },
+            )
+        return None
+
+    def _me(self, request: Recorded) -> Reply:
+        if refused := self._auth(request):
+            return refused
+        user = {"id": "2244994945", "name": "Ember Roasters", "username": "emberroasters"}
+        return Reply(200, {"data": user})
+
+    def _tweet(self, request: Recorded) -> Reply:
+        if refused := self._auth(request):
+            return refused
+        text = (request.json() or {}).get("text") or ""
+        with self._lock:
+            tweet = {"id": str(next(self._ids)), "text": text}
+            self.tweets.append(tweet)
+        return Reply(201, {"data": tweet})
+
+    def _token(self, request: Recorded) -> Reply:
+        pair = f"{self.client_id}:{self.client_secret}".encode()
+        if request.header("authorization") != "Basic " + base64.b64encode(pair).decode():
+            return Reply(401, {"error": "unauthorized_client", "error_description": "Bad client"})
+        form = request.form()
+        with self._lock:
+            grant_ok = form.get("grant_type") == ["refresh_token"] and form.get(
+                "refresh_token"
+            ) == [self.refresh_token]
+            if self.refuse_refresh or not grant_ok:
+                return Reply(
+                    400,
+                    {
+                        "error": "invalid_grant",
+                        "error_description": "Value passed for the token was invalid.",
+                    },
+                )
+            n = next(self._issued)
+            self.access_token, self.refresh_token = f"x-access-{n}", f"x-refresh-{n}"
+            if not self.refuse_new_tokens:
+                self._valid.add(self.access_token)
+            body = {
+                "token_type": "bearer",
+                "expires_in": 7200,
+                "access_token": self.access_token,
+                "scope": "tweet.read tweet.write users.read media.write offline.access",
+                "refresh_token": self.refresh_token,
+            }
+        return Reply(200, body)
 
 
 if __name__ == "__main__":  # pragma: no cover - a manual demo aid
