@@ -47,11 +47,8 @@ def live_studio(
     tmp_path_factory: pytest.TempPathFactory, live_redis_url: str
 ) -> Iterator[LiveStudio]:
     instance = tmp_path_factory.mktemp("live-instance")
-    database = databases.fresh_database(
-        os.environ.get("TEST_DATABASE_URL", ""),
-        instance,
-        f"plume_live_{os.getpid()}",
-    )
+    server, name = os.environ.get("TEST_DATABASE_URL", ""), f"plume_live_{os.getpid()}"
+    database = databases.fresh_database(server, instance, name)
     port = _free_port()
     env = {
         **os.environ,
@@ -120,4 +117,6 @@ def live_studio(
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait(timeout=10)
+        databases.drop_database(server, name)  # its processes are gone: nothing holds it
         logs.close()
