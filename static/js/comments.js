@@ -251,7 +251,7 @@
   // --- editing a comment -----------------------------------------------------------------------
   // Escape cancels the edit; after Save or Cancel, focus goes back to the comment's Edit button
   // (the panel or the comment was replaced, which would otherwise drop focus on the page).
-  var refocus = null;
+  var refocus = null, refocusFrom = null;
 
   function cancelEdit(evt, area) {
     var form = area.closest(".comment-edit-form");
@@ -263,10 +263,14 @@
   document.addEventListener("htmx:beforeRequest", function (evt) {
     var elt = evt.detail.elt;
     var form = elt && elt.closest && elt.closest(".comment-edit-form");
-    if (form) refocus = form.closest(".comment").id;
+    if (form) { refocus = form.closest(".comment").id; refocusFrom = elt; }
   });
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSettle", function (evt) {
     if (!refocus) return;
+    // Only the answer to that form's own request: the editor's polls settle all the time.
+    var config = evt.detail.requestConfig;
+    if (!config || config.elt !== refocusFrom) return;
+    refocusFrom = null;
     var comment = document.getElementById(refocus);
     refocus = null;
     var target = comment && (comment.querySelector("[data-comment-edit]") || comment.querySelector("textarea"));
