@@ -505,16 +505,15 @@ def test_an_oauth_token_about_to_expire_is_refreshed_before_publishing(app, stud
         app.config.pop("X_CLIENT_SECRET")
 
 
-@pytest.fixture
-def x_account(app, studio, fake, monkeypatch):
-    """An X channel signed in through OAuth (refresh token stored), X played by ``fake``."""
+def _fake_x(app, studio, fake, monkeypatch):
+    """Point the studio's X post and its OAuth app at a FakeX played by ``fake``."""
     from dataclasses import replace
 
     from studio.publishing import OAUTH
     from studio.publishing.adapters.x import XAdapter
     from tests.unit.publishing.fakeplatforms import X_TOKEN_PATH, FakeX
 
-    owner, brand, post = studio
+    _, brand, post = studio
     brand.platforms = ["x"]
     post.platforms = ["x"]
     post.variants[0].platform = "x"
@@ -524,6 +523,16 @@ def x_account(app, studio, fake, monkeypatch):
     monkeypatch.setitem(app.config, "X_CLIENT_SECRET", x.client_secret)
     monkeypatch.setattr(XAdapter, "default_base_url", fake.url)
     monkeypatch.setitem(OAUTH, "x", replace(OAUTH["x"], token_url=fake.url + X_TOKEN_PATH))
+    return x
+
+
+@pytest.fixture
+def x_account(app, studio, fake, monkeypatch):
+    """An X channel signed in through OAuth (refresh token stored), X played by ``fake``."""
+    from studio.publishing.adapters.x import XAdapter
+
+    owner, brand, _ = studio
+    x = _fake_x(app, studio, fake, monkeypatch)
     keys = []
     publish = XAdapter.publish
 
@@ -641,22 +650,8 @@ def test_a_refresh_lost_to_another_worker_uses_that_workers_token(
 
 
 def test_a_401_without_a_refresh_token_fails_as_before(app, studio, fake, monkeypatch):
-    from dataclasses import replace
-
-    from studio.publishing import OAUTH
-    from studio.publishing.adapters.x import XAdapter
-    from tests.unit.publishing.fakeplatforms import X_TOKEN_PATH, FakeX
-
     owner, brand, post = studio
-    brand.platforms = ["x"]
-    post.platforms = ["x"]
-    post.variants[0].platform = "x"
-    db.session.commit()
-    x = FakeX(fake)
-    monkeypatch.setitem(app.config, "X_CLIENT_ID", x.client_id)
-    monkeypatch.setitem(app.config, "X_CLIENT_SECRET", x.client_secret)
-    monkeypatch.setattr(XAdapter, "default_base_url", fake.url)
-    monkeypatch.setitem(OAUTH, "x", replace(OAUTH["x"], token_url=fake.url + X_TOKEN_PATH))
+    x = _fake_x(app, studio, fake, monkeypatch)
     _channel(app, owner, brand, "x", {"access_token": x.access_token})  # a pasted token
     x.revoke()
 
