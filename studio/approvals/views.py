@@ -176,9 +176,8 @@ def panel_context(
 ) -> dict[str, Any]:
     """Everything the review panel shows; also used by the composer page's include."""
     membership = membership if membership is not None else g.get("membership")
-    views = views if views is not None else assess(post, variant_inputs(post, media_of(post)))
     state = ops.progress(post)
-    ready = ops.readiness(post, views)
+    ready = ops.readiness(post, views)  # assesses the post itself when no views are given
     brand = post.brand
     key = f"m{membership.id}" if membership is not None else None
     mine = None
@@ -251,9 +250,8 @@ def _back(post: Post) -> str:
 def submit(post_id: int) -> Response | tuple[str, int]:
     post = get_post(g.membership, post_id)
     require(g.membership, Action.EDIT_CONTENT, post.brand)
-    views = assess(post, variant_inputs(post, media_of(post)))
     try:
-        state = ops.submit(post, g.membership, request.form.get("override_reason", ""), views)
+        state = ops.submit(post, g.membership, request.form.get("override_reason", ""))
     except ops.ApprovalError as exc:
         db.session.rollback()
         _raise_for(exc)
